@@ -1,0 +1,3 @@
+from povcensus.cli import main
+
+main()
