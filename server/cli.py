@@ -1,0 +1,310 @@
+"""The server's `povcensus` commands: serve, db, users, tokens, rounds, rescore.
+
+Each command builds the app (which migrates the database) from the usual settings; `--db`
+points at another database file. Errors people can fix are printed as one line with a hint;
+`POVCENSUS_DEBUG=1` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+DB_OPTION = click.option(
+    "--db", "database", type=click.Path(dir_okay=False), help="SQLite database file to use."
+)
+
+
+def _app(database: str | None = None):
+    from server import create_app
+
+    return create_app({"DATABASE": os.path.abspath(database)} if database else None)
+
+
+def _friendly(command: Callable) -> Callable:
+    """Turn the errors a person can fix into a one-line message and exit status 1."""
+
+    @wraps(command)
+    def wrapped(*args: Any, **kwargs: Any):
+        from server import ConfigError
+        from server.queries.rounds import RoundError
+        from server.queries.users import UserError
+
+        try:
+            return command(*args, **kwargs)
+        except (ConfigError, RoundError, UserError) as error:
+            if os.environ.get("POVCENSUS_DEBUG"):
+                raise
+            raise click.ClickException(str(error)) from error
+
+    return wrapped
+
+
+def _db(app):
+    from server.db import open_app_db
+
+    return open_app_db(app)
+
+
+# --- serve --------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port (0 = any free).")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@DB_OPTION
+@_friendly
+def serve(host: str, port: int, threads: int, database: str | None) -> None:
+    """Run the sync and review server on waitress (a production WSGI server).
+
+    Example: povcensus serve --host 0.0.0.0 --port 8000 --db /srv/povcensus/povcensus.sqlite3
+    """
+    from waitress import create_server
+
+    app = _app(database)
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
+        ident="povcensus",
+    )
+    # Printed (and flushed) once listening: scripts and tests read the port from this line.
+    click.echo(f"povcensus serving on http://{host}:{server.effective_port}", err=False)
+    sys.stdout.flush()
+    server.run()
+
+
+# --- db -----------------------------------------------------------------------------------
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance (the schema is also upgraded on every start)."""
+
+
+@db.command("upgrade")
+@DB_OPTION
+@_friendly
+def db_upgrade(database: str | None) -> None:
+    """Apply pending schema migrations and list the schema versions.
+
+    Example: povcensus db upgrade --db instance/povcensus.sqlite3
+    """
+    from server.db import applied_migrations
+
+    app = _app(database)  # create_app applies the migrations
+    for name in applied_migrations(_db(app)):
+        click.echo(name)
+    click.echo(f"database {app.config['DATABASE']} is up to date")
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+@click.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["enumerator", "commune", "province", "admin"]),
+    required=True,
+)
+@click.option("--commune", "communes", multiple=True, help="Assigned commune code (repeatable).")
+@click.option("--name", "display_name", help="Full name shown in the web UI.")
+@click.option("--password", help="Web password (prompted when omitted; enumerators may have none).")
+@DB_OPTION
+@_friendly
+def users_add(username, role, communes, display_name, password, database) -> None:
+    """Add a user.
+
+    Example: povcensus users add rsv-0012 --role enumerator --commune 18496 --commune 18502
+    """
+    from server.queries.users import audit, create_user
+
+    if password is None and role != "enumerator":
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    db = _db(_app(database))
+    user = create_user(
+        db, username, role=role, password=password, communes=communes, display_name=display_name
+    )
+    audit(db, "user_add", target=username, details={"role": role, "communes": list(communes)})
+    click.echo(f"added {user.username} ({user.role}) communes: {', '.join(user.communes) or '-'}")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@DB_OPTION
+@_friendly
+def users_list(as_json: bool, database: str | None) -> None:
+    """List users with role, status and communes.
+
+    Example: povcensus users list --json
+    """
+    from server.queries.users import list_users
+
+    for user in list_users(_db(_app(database))):
+        if as_json:
+            click.echo(json.dumps(user.to_dict(), ensure_ascii=False))
+        else:
+            state = "active" if user.active else "disabled"
+            click.echo(f"{user.username}\t{user.role}\t{state}\t{' '.join(user.communes)}")
+
+
+@users.command("disable")
+@click.argument("username")
+@DB_OPTION
+@_friendly
+def users_disable(username: str, database: str | None) -> None:
+    """Disable a user (sign-in and all their device tokens stop working).
+
+    Example: povcensus users disable rsv-0012
+    """
+    from server.queries.users import audit, set_active
+
+    db = _db(_app(database))
+    set_active(db, username, False)
+    audit(db, "user_disable", target=username)
+    click.echo(f"disabled {username}")
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+@click.group()
+def tokens() -> None:
+    """Device tokens for sync (JSON API and ODK Collect)."""
+
+
+@tokens.command("issue")
+@click.argument("username")
+@click.option("--device", "device_name", required=True, help="A name for the tablet or phone.")
+@DB_OPTION
+@_friendly
+def tokens_issue(username: str, device_name: str, database: str | None) -> None:
+    """Issue a device token for a user; it is shown once and stored only as a hash.
+
+    Example: povcensus tokens issue rsv-0012 --device tablet-07
+    """
+    from server.queries.users import audit, issue_token
+
+    db = _db(_app(database))
+    device_id, token = issue_token(db, username, device_name)
+    audit(db, "token_issue", target=username, details={"device_id": device_id})
+    click.echo(f"device {device_id} ({device_name}) for {username}; token (shown once):")
+    click.echo(token)
+
+
+@tokens.command("revoke")
+@click.argument("device_id", type=int)
+@DB_OPTION
+@_friendly
+def tokens_revoke(device_id: int, database: str | None) -> None:
+    """Revoke a device token by its device id (see `povcensus tokens list`).
+
+    Example: povcensus tokens revoke 7
+    """
+    from server.queries.users import audit, revoke_token
+
+    db = _db(_app(database))
+    revoke_token(db, device_id)
+    audit(db, "token_revoke", target=str(device_id))
+    click.echo(f"revoked device {device_id}")
+
+
+@tokens.command("list")
+@DB_OPTION
+@_friendly
+def tokens_list(database: str | None) -> None:
+    """List devices and whether their token is active.
+
+    Example: povcensus tokens list
+    """
+    from server.queries.users import list_devices
+
+    for device in list_devices(_db(_app(database))):
+        state = f"revoked {device['revoked_at']}" if device["revoked_at"] else "active"
+        click.echo(f"{device['id']}\t{device['name']}\t{device['username']}\t{state}")
+
+
+# --- rounds -------------------------------------------------------------------------------
+
+
+@click.group()
+def rounds() -> None:
+    """Review rounds (one open annual round per province)."""
+
+
+@rounds.command("open")
+@click.option("--year", type=int, required=True)
+@click.option("--standard", required=True, help="Standard id, e.g. vn-2027 or vn-2022.")
+@click.option(
+    "--kind", type=click.Choice(["annual", "rolling"]), default="annual", show_default=True
+)
+@DB_OPTION
+@_friendly
+def rounds_open(year: int, standard: str, kind: str, database: str | None) -> None:
+    """Open a review round; last round's households become assignments to re-survey.
+
+    Example: povcensus rounds open --year 2026 --standard vn-2027 --kind annual
+    """
+    from server.queries.rounds import open_round
+    from server.queries.users import audit
+    from server.scoring_adapter import known_standards
+
+    app = _app(database)
+    db = _db(app)
+    opened = open_round(
+        db,
+        year=year,
+        standard=standard,
+        kind=kind,
+        province=app.config["PROVINCE"],
+        known_standards=known_standards(),
+    )
+    audit(db, "round_open", target=opened["label"], details={"standard": standard})
+    click.echo(f"opened round {opened['label']} (standard {standard})")
+
+
+@rounds.command("close")
+@click.argument("label")
+@DB_OPTION
+@_friendly
+def rounds_close(label: str, database: str | None) -> None:
+    """Close a round (no more submissions go into it).
+
+    Example: povcensus rounds close 2026-annual
+    """
+    from server.queries.rounds import close_round
+    from server.queries.users import audit
+
+    db = _db(_app(database))
+    close_round(db, label)
+    audit(db, "round_close", target=label)
+    click.echo(f"closed round {label}")
+
+
+@rounds.command("list")
+@DB_OPTION
+@_friendly
+def rounds_list(database: str | None) -> None:
+    """List review rounds.
+
+    Example: povcensus rounds list
+    """
+    from server.queries.rounds import list_rounds
+
+    for found in list_rounds(_db(_app(database))):
+        click.echo(f"{found['label']}\t{found['standard']}\t{found['status']}")

@@ -1,0 +1,292 @@
+"""The one module that owns the database: connections, transactions and schema migrations.
+
+SQLite through sqlite-utils, in WAL mode with a busy timeout, so that many readers and one
+writer at a time work side by side. Connections are opened in autocommit mode and every write
+goes through `transaction(db)` (`BEGIN IMMEDIATE … COMMIT`): the write lock is taken up front,
+so a check-then-insert inside it cannot race another writer, and nothing commits half-way.
+(sqlite-utils' own `insert`/`upsert` helpers commit on their own; use them only outside
+`transaction`, e.g. for seeding.)
+
+Migrations are functions named `m<NNN>_<what>(conn)` in this module, plus those of the optional
+modules in `MIGRATION_MODULES` (the review and province parts add theirs there). Each is applied
+once, in order, in its own transaction together with its row in `schema_version`; they run on
+every start and by `povcensus db upgrade`.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import inspect
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from flask import Flask, current_app, g
+
+# Other parts of the server register their migrations by providing these modules.
+MIGRATION_MODULES = ("server.db", "server.review.migrations", "server.province.migrations")
+_MIGRATION_NAME = re.compile(r"^m(\d{3})_\w+$")
+
+
+def utcnow() -> str:
+    """The current time as ISO-8601 UTC with seconds (how every timestamp is stored)."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def connect(path: str | Path, *, busy_timeout_ms: int = 30_000, synchronous: str = "NORMAL"):
+    """Open the database file in WAL autocommit mode and wrap it in sqlite-utils."""
+    conn = sqlite3.connect(
+        str(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return sqlite_utils.Database(conn)
+
+
+def open_app_db(app: Flask) -> sqlite_utils.Database:
+    """A new connection configured from the app's settings (for CLI and background work)."""
+    return connect(
+        app.config["DATABASE"],
+        busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+        synchronous=str(app.config["SQLITE_SYNCHRONOUS"]).upper(),
+    )
+
+
+def get_db() -> sqlite_utils.Database:
+    """The connection of the current request (or app context), opened on first use."""
+    if "db" not in g:
+        g.db = open_app_db(current_app)
+    return g.db
+
+
+def close_db(_error: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE` … `COMMIT`, rolled back on any exception; yields the raw connection."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def init_app(app: Flask) -> None:
+    """Register teardown, migrate the database and seed the province's communes."""
+    app.teardown_appcontext(close_db)
+    Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
+    db = open_app_db(app)
+    try:
+        upgrade(db)
+        seed_communes(db, app.config["PROVINCE"])
+    finally:
+        db.conn.close()
+
+
+# --- migrations ---------------------------------------------------------------------------
+
+
+def all_migrations() -> list[tuple[str, Callable[[sqlite3.Connection], None]]]:
+    """Every known migration as (recorded name, function), in the order they apply."""
+    found = []
+    for module_name in MIGRATION_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name and module_name.startswith(error.name):
+                continue
+            raise
+        functions = [
+            (name, fn)
+            for name, fn in inspect.getmembers(module, inspect.isfunction)
+            if _MIGRATION_NAME.match(name) and fn.__module__ == module.__name__
+        ]
+        prefix = "" if module_name == "server.db" else module_name.rsplit(".", 2)[-2] + "."
+        found += [(prefix + name, fn) for name, fn in sorted(functions)]
+    return found
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    if "schema_version" not in db.table_names():
+        return []
+    return [row[0] for row in db.execute("SELECT name FROM schema_version ORDER BY rowid")]
+
+
+def upgrade(db: sqlite_utils.Database) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied now."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = set(applied_migrations(db))
+    applied = []
+    for name, migration in all_migrations():
+        if name in done:
+            continue
+        with transaction(db) as conn:
+            # Re-check inside the write lock: two processes may start at once.
+            if conn.execute("SELECT 1 FROM schema_version WHERE name = ?", [name]).fetchone():
+                continue
+            migration(conn)
+            conn.execute("INSERT INTO schema_version VALUES (?, ?)", [name, utcnow()])
+        applied.append(name)
+    return applied
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    """Run several statements inside the caller's transaction (executescript would commit)."""
+    for statement in sql.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def m001_initial(conn: sqlite3.Connection) -> None:
+    """Every table of the first release."""
+    _script(
+        conn,
+        """
+CREATE TABLE communes (
+    code TEXT PRIMARY KEY, province_code TEXT NOT NULL, province TEXT, name TEXT NOT NULL,
+    kind TEXT, lat REAL, lon REAL, area_km2 REAL);
+CREATE INDEX communes_province ON communes(province_code);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT,
+    role TEXT NOT NULL CHECK (role IN ('enumerator', 'commune', 'province', 'admin')),
+    password_hash TEXT, active INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL);
+CREATE TABLE user_communes (
+    user_id INTEGER NOT NULL REFERENCES users(id), commune_code TEXT NOT NULL REFERENCES communes(code),
+    PRIMARY KEY (user_id, commune_code));
+CREATE TABLE devices (
+    id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT, last_seen_at TEXT);
+CREATE TABLE review_rounds (
+    id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE, province_code TEXT NOT NULL,
+    year INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('annual', 'rolling')),
+    standard TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+    opened_at TEXT NOT NULL, closed_at TEXT);
+CREATE UNIQUE INDEX one_open_annual_round ON review_rounds(province_code)
+    WHERE status = 'open' AND kind = 'annual';
+CREATE TABLE submissions (
+    seq INTEGER PRIMARY KEY, form_id TEXT NOT NULL, instance_id TEXT NOT NULL,
+    form_version TEXT NOT NULL, format TEXT NOT NULL CHECK (format IN ('json', 'xml')),
+    payload TEXT NOT NULL, sha256 TEXT NOT NULL, base_id TEXT, household_id TEXT NOT NULL,
+    round_id INTEGER NOT NULL REFERENCES review_rounds(id), device_id INTEGER, user_id INTEGER,
+    received_at TEXT NOT NULL, UNIQUE (form_id, instance_id));
+CREATE INDEX submissions_household ON submissions(household_id);
+CREATE TRIGGER submissions_no_update BEFORE UPDATE ON submissions
+    BEGIN SELECT RAISE(ABORT, 'submissions are append-only'); END;
+CREATE TRIGGER submissions_no_delete BEFORE DELETE ON submissions
+    BEGIN SELECT RAISE(ABORT, 'submissions are append-only'); END;
+CREATE TABLE attachments (
+    form_id TEXT NOT NULL, instance_id TEXT NOT NULL, name TEXT NOT NULL, content_type TEXT,
+    sha256 TEXT NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL, received_at TEXT NOT NULL,
+    PRIMARY KEY (form_id, instance_id, name));
+CREATE TABLE households (
+    round_id INTEGER NOT NULL REFERENCES review_rounds(id), household_id TEXT NOT NULL,
+    commune_code TEXT NOT NULL, version INTEGER NOT NULL, submission_id TEXT NOT NULL,
+    record TEXT NOT NULL, classification TEXT, status TEXT NOT NULL DEFAULT 'submitted',
+    updated_at TEXT NOT NULL, PRIMARY KEY (round_id, household_id));
+CREATE INDEX households_commune ON households(round_id, commune_code);
+CREATE TABLE household_versions (
+    round_id INTEGER NOT NULL, household_id TEXT NOT NULL, version INTEGER NOT NULL,
+    submission_id TEXT NOT NULL, record TEXT NOT NULL, classification TEXT,
+    created_at TEXT NOT NULL, PRIMARY KEY (round_id, household_id, version));
+CREATE TABLE scores (
+    id INTEGER PRIMARY KEY, round_id INTEGER NOT NULL, household_id TEXT NOT NULL,
+    household_version INTEGER NOT NULL, standard TEXT NOT NULL, standard_version TEXT,
+    mode TEXT NOT NULL, official INTEGER NOT NULL, provisional INTEGER,
+    classification TEXT, deprivation_count INTEGER, result TEXT NOT NULL, input TEXT NOT NULL,
+    scored_at TEXT NOT NULL,
+    UNIQUE (round_id, household_id, household_version, standard, mode));
+CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY, form_id TEXT NOT NULL, instance_id TEXT NOT NULL,
+    household_id TEXT, commune_code TEXT, round_id INTEGER, reason TEXT NOT NULL,
+    current_id TEXT, base_id TEXT, format TEXT NOT NULL, payload TEXT NOT NULL,
+    sha256 TEXT NOT NULL, device_id INTEGER, user_id INTEGER, received_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open', resolved_by INTEGER, resolved_at TEXT, resolution TEXT,
+    UNIQUE (form_id, instance_id, sha256));
+CREATE TABLE review_events (
+    id INTEGER PRIMARY KEY, round_id INTEGER, household_id TEXT, commune_code TEXT,
+    action TEXT NOT NULL, comment TEXT, data TEXT, user_id INTEGER, created_at TEXT NOT NULL);
+CREATE INDEX review_events_household ON review_events(round_id, household_id);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_id INTEGER, action TEXT NOT NULL,
+    target TEXT, details TEXT, ip TEXT);
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, round_id INTEGER, commune_code TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('assignment', 'decision')), household_id TEXT NOT NULL,
+    data TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE INDEX changes_commune ON changes(commune_code, seq)
+""",
+    )
+
+
+# --- seeding ------------------------------------------------------------------------------
+
+_COMMUNE_FIELDS = ("code", "province_code", "province", "name", "kind", "lat", "lon", "area_km2")
+
+
+def seed_communes(db: sqlite_utils.Database, province: str) -> int:
+    """Load the province's communes once (from survey_forms' national list); returns rows added."""
+    present = db.execute("SELECT count(*) FROM communes WHERE province_code = ?", [province])
+    if present.fetchone()[0]:
+        return 0
+    rows = list(_commune_rows(province))
+    with transaction(db) as conn:
+        conn.executemany(
+            f"INSERT OR IGNORE INTO communes ({', '.join(_COMMUNE_FIELDS)}) VALUES "
+            f"({', '.join('?' * len(_COMMUNE_FIELDS))})",
+            [[row.get(field) for field in _COMMUNE_FIELDS] for row in rows],
+        )
+    return len(rows)
+
+
+def _commune_rows(province: str) -> Iterator[dict[str, Any]]:
+    try:
+        from survey_forms import communes
+    except ImportError:  # survey_forms.communes not built yet: read its documented CSV
+        yield from _communes_from_csv(province)
+        return
+    found = communes.province_communes(province)
+    for commune in found.values() if isinstance(found, dict) else found:
+        data = commune if isinstance(commune, dict) else _as_dict(commune)
+        yield {
+            "code": data.get("commune_code") or data.get("code"),
+            "province_code": province,
+            **{k: data.get(k) for k in ("province", "name", "kind", "lat", "lon", "area_km2")},
+        }
+
+
+def _communes_from_csv(province: str) -> Iterator[dict[str, Any]]:
+    import survey_forms
+
+    path = Path(survey_forms.__file__).parent / "data" / "communes.csv"
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["province_code"] == province:
+                yield {**row, "code": row["commune_code"]}
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if hasattr(value, "_asdict"):
+        return value._asdict()
+    if hasattr(value, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(value)
+    return vars(value)

@@ -1,0 +1,50 @@
+"""The server's only door to the domain core: validation (survey_forms) and scoring.
+
+Kept in one place so the ingest path reads as plain steps, and so the loaded standards are
+cached once per process (a standard file is parsed and validated once, not per submission).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+
+def form_identity() -> tuple[str, str]:
+    """(FORM_ID, FORM_VERSION) of the questionnaire this server accepts."""
+    import survey_forms
+
+    return survey_forms.FORM_ID, survey_forms.FORM_VERSION
+
+
+def known_standards() -> list[str]:
+    from scoring import list_standards
+
+    return list(list_standards())
+
+
+@functools.lru_cache(maxsize=16)
+def standard(standard_id: str):
+    from scoring import load_standard
+
+    return load_standard(standard_id)
+
+
+def load(record: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(normalised record, []) when valid, else (None, every problem as FieldError dicts)."""
+    from survey_forms import InvalidHousehold, load_household
+
+    try:
+        return load_household(record), []
+    except InvalidHousehold as invalid:
+        errors = getattr(invalid, "errors", None) or (invalid.args[0] if invalid.args else [])
+        return None, [
+            error.to_dict() if hasattr(error, "to_dict") else dict(error) for error in errors
+        ]
+
+
+def classify(record: dict[str, Any], standard_id: str, *, mode: str = "income") -> dict[str, Any]:
+    """The full, auditable classification of one household as a dict."""
+    from scoring import classify as classify_household
+
+    return classify_household(record, standard(standard_id), mode=mode).to_dict()
