@@ -2,8 +2,9 @@
 
 `create_app(test_config=None)` sets the defaults below, then reads `instance/config.toml` (or
 `instance/config.py`) if present, then `POVCENSUS_<SETTING>` environment variables, then the
-`test_config` mapping. A setting that is not in `DEFAULTS` (nor one of Flask's own) stops the
-start-up with a clear message: a typo must never be silently ignored.
+`test_config` mapping. A setting in a file or test_config that is not in `DEFAULTS` (nor one of
+Flask's own) stops the start-up with a clear message: a typo must never be silently ignored.
+(Unknown POVCENSUS_* environment variables are only logged: the sync client shares the prefix.)
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def create_app(
     known = set(DEFAULTS) | set(app.config)
     app.config.update(DEFAULTS)
     _apply(app, _read_instance_config(Path(app.instance_path)), known, "instance config")
-    _apply(app, _read_environment(), known, "environment")
+    _apply(app, _known_environment(app, known), known, "environment")
     _apply(app, test_config or {}, known, "test_config")
     _finish_config(app)
 
@@ -103,6 +104,19 @@ def _read_environment() -> dict[str, Any]:
                 values[name[len(ENV_PREFIX) :]] = json.loads(raw)
             except ValueError:
                 values[name[len(ENV_PREFIX) :]] = raw
+    return values
+
+
+def _known_environment(app: Flask, known: set[str]) -> dict[str, Any]:
+    """Environment settings. The environment is shared with the sync client and other tools
+    (POVCENSUS_TOKEN, ...), so unknown POVCENSUS_* names are logged, not fatal; files and
+    test_config stay strict."""
+    values = _read_environment()
+    for name in sorted(set(values) - known):
+        app.logger.warning(
+            "ignoring environment variable %s%s: not a server setting", ENV_PREFIX, name
+        )
+        del values[name]
     return values
 
 

@@ -1,7 +1,283 @@
-"""OpenRosa endpoints for ODK Collect / KoboCollect / Enketo."""
+"""OpenRosa 1.0 for ODK Collect, KoboCollect and Enketo: form list, form download, submissions.
+
+What real clients depend on (architecture.md): every response carries `X-OpenRosa-Version: 1.0`
+and `Date`; `HEAD /submission` answers 204 (401 with a Basic challenge when not authenticated);
+`POST /submission` answers 201 (new), 202 (identical duplicate), 409 (conflict) and errors as an
+`OpenRosaResponse` — never 200 or 204 to a POST. Authentication is HTTP Basic with the device
+token as password (Collect's "server username/password"): the user name must be the account's
+username or the device's name. Serve it over HTTPS: Basic auth sends the token in clear text.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import base64
+import functools
+import hashlib
+import hmac
+from email.utils import formatdate
+from typing import Any
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, current_app, g, request, url_for
+
+from server import scoring_adapter
+from server.db import get_db, transaction, utcnow
+from server.ingest import Submission, ingest
+from server.queries.users import User, device_name, user_for_token
 
 bp = Blueprint("openrosa", __name__)
+
+NS_RESPONSE = "http://openrosa.org/http/response"
+NS_FORMLIST = "http://openrosa.org/xforms/xformsList"
+NS_MANIFEST = "http://openrosa.org/xforms/xformsManifest"
+XML_TYPE = "text/xml; charset=utf-8"
+
+
+# --- the form we serve --------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def served_form() -> tuple[str, str, bytes, str]:
+    """(form id, version, exact XForm bytes, "md5:<hex>") — built once per process."""
+    from survey_forms import xform
+
+    form_id, form_version = scoring_adapter.form_identity()
+    data = xform.build_xform()
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    return form_id, form_version, data, "md5:" + hashlib.md5(data).hexdigest()  # noqa: S324
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+def _xml(body: str, status: int, **headers: str) -> Response:
+    response = Response(
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + body, status=status, content_type=XML_TYPE
+    )
+    response.headers.update(headers)
+    return response
+
+
+def openrosa_message(status: int, text: str, *, nature: str = "error") -> Response:
+    """An OpenRosaResponse with one message (Collect shows the text to the enumerator)."""
+    body = (
+        f'<OpenRosaResponse xmlns="{NS_RESPONSE}" items="0">'
+        f'<message nature="{nature}">{escape(text)}</message></OpenRosaResponse>'
+    )
+    return _xml(body, status)
+
+
+@bp.after_request
+def _openrosa_headers(response: Response) -> Response:
+    response.headers["X-OpenRosa-Version"] = "1.0"
+    response.headers["Date"] = formatdate(usegmt=True)
+    if request.endpoint == "openrosa.submission":
+        limit = current_app.config["OPENROSA_ACCEPT_CONTENT_LENGTH"]
+        response.headers["X-OpenRosa-Accept-Content-Length"] = str(limit)
+    return response
+
+
+@bp.errorhandler(413)
+def _too_large(_error) -> Response:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return openrosa_message(
+        413, f"Bài gửi quá lớn (tối đa {limit} byte). / Submission too large (max {limit} bytes)."
+    )
+
+
+# --- authentication -----------------------------------------------------------------------
+
+
+def _basic_user() -> User | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        username, _, token = (
+            base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+        )
+    except (ValueError, UnicodeDecodeError):
+        return None
+    user = user_for_token(get_db(), token)
+    if user is None:
+        return None
+    names = {user.username, device_name(get_db(), user.device_id) or ""}
+    if not any(hmac.compare_digest(username.encode(), name.encode()) for name in names if name):
+        return None
+    return user
+
+
+@bp.before_request
+def _authenticate():
+    user = _basic_user()
+    if user is None:
+        response = openrosa_message(
+            401, "Cần đăng nhập bằng mã thiết bị. / Sign in with your device token."
+        )
+        response.headers["WWW-Authenticate"] = 'Basic realm="povcensus", charset="UTF-8"'
+        return response
+    g.user = user
+    return None
+
+
+# --- form list, download, manifest --------------------------------------------------------
+
+
+@bp.get("/formList")
+def form_list() -> Response:
+    """The forms this server takes (unknown query parameters are ignored, as Collect expects)."""
+    form_id, version, _data, md5 = served_form()
+    download = url_for("openrosa.form_download", form_id=form_id, _external=True)
+    manifest = url_for("openrosa.form_manifest", form_id=form_id, _external=True)
+    body = (
+        f'<xforms xmlns="{NS_FORMLIST}"><xform>'
+        f"<formID>{escape(form_id)}</formID>"
+        f"<name>Phiếu rà soát hộ nghèo, cận nghèo ({escape(version)})</name>"
+        f"<version>{escape(version)}</version><hash>{md5}</hash>"
+        f"<downloadUrl>{escape(download)}</downloadUrl>"
+        f"<manifestUrl>{escape(manifest)}</manifestUrl>"
+        "</xform></xforms>"
+    )
+    return _xml(body, 200)
+
+
+@bp.get("/forms/<form_id>.xml")
+def form_download(form_id: str) -> Response:
+    served_id, _version, data, _md5 = served_form()
+    if form_id != served_id:
+        return openrosa_message(404, f"Không có biểu mẫu {form_id}. / No form {form_id}.")
+    return Response(data, status=200, content_type=XML_TYPE)
+
+
+@bp.get("/forms/<form_id>/manifest")
+def form_manifest(form_id: str) -> Response:
+    if form_id != served_form()[0]:
+        return openrosa_message(404, f"Không có biểu mẫu {form_id}. / No form {form_id}.")
+    return _xml(f'<manifest xmlns="{NS_MANIFEST}"/>', 200)
+
+
+# --- submissions --------------------------------------------------------------------------
+
+
+@bp.route("/submission", methods=["HEAD", "POST"])
+def submission() -> Response:
+    if request.method == "HEAD":
+        return Response(status=204)  # explicit: Flask would answer HEAD with the GET status
+    upload = request.files.get("xml_submission_file")
+    if upload is None:
+        return openrosa_message(
+            400,
+            "Thiếu phần xml_submission_file. / The multipart part xml_submission_file is missing.",
+        )
+    xml_bytes = upload.read()
+    parsed = _parse_instance(xml_bytes)
+    if isinstance(parsed, Response):
+        return parsed
+    outcome = ingest(get_db(), parsed, province=current_app.config["PROVINCE"])
+    return _answer(outcome, parsed)
+
+
+def _parse_instance(xml_bytes: bytes) -> Submission | Response:
+    """The submission in the XML instance, or a 400/422 OpenRosaResponse saying what is wrong."""
+    from survey_forms.xform import instance_to_household
+
+    from survey_forms import InvalidHousehold
+
+    if b"<!DOCTYPE" in xml_bytes[:4096].upper() or b"<!ENTITY" in xml_bytes.upper():
+        return openrosa_message(400, "DTD và thực thể XML không được phép. / DTDs are not allowed.")
+    try:
+        root = ElementTree.fromstring(xml_bytes)
+    except ElementTree.ParseError as error:
+        return openrosa_message(400, f"XML không hợp lệ: {error}. / Malformed XML: {error}.")
+    form_id, form_version = root.get("id"), root.get("version")
+    if not form_id or not form_version:
+        return openrosa_message(
+            400,
+            "Thiếu thuộc tính id/version ở phần tử gốc. / The instance root lacks id or version.",
+        )
+    try:
+        household = instance_to_household(xml_bytes)
+    except InvalidHousehold as invalid:
+        return _rejected_response(_error_dicts(invalid))
+    except (ValueError, KeyError, TypeError) as error:
+        return openrosa_message(
+            400, f"Bài gửi không đọc được: {error}. / Unreadable instance: {error}."
+        )
+    meta = household.pop("meta", None) or {}
+    instance_id = meta.get("instanceID") or meta.get("instance_id")
+    if not instance_id:
+        return openrosa_message(400, "Thiếu meta/instanceID. / meta/instanceID is missing.")
+    return Submission(
+        instance_id=instance_id,
+        form_id=form_id,
+        form_version=form_version,
+        record=household,
+        payload=xml_bytes.decode("utf-8", errors="replace"),
+        sha256=hashlib.sha256(xml_bytes).hexdigest(),
+        format="xml",
+        user=g.user,
+        base_id=meta.get("deprecatedID") or meta.get("deprecated_id") or None,
+    )
+
+
+def _error_dicts(invalid: Exception) -> list[dict[str, Any]]:
+    errors = getattr(invalid, "errors", None) or (invalid.args[0] if invalid.args else [])
+    return [e.to_dict() if hasattr(e, "to_dict") else dict(e) for e in errors]
+
+
+def _rejected_response(errors: list[dict[str, Any]], status: int = 422) -> Response:
+    lines = [f"{e.get('path')}: {e.get('message_vi')} / {e.get('message_en')}" for e in errors]
+    return openrosa_message(status, "\n".join(lines) or "Bài gửi bị từ chối. / Rejected.")
+
+
+def _answer(outcome, sub: Submission) -> Response:
+    if outcome.outcome == "rejected":
+        return _rejected_response(outcome.errors, 403 if outcome.forbidden else 422)
+    if outcome.outcome == "conflict":
+        reason = outcome.conflict["reason"]
+        return openrosa_message(
+            409,
+            f"Xung đột ({reason}): bài gửi được giữ lại để cán bộ xử lý. / "
+            f"Conflict ({reason}): kept in quarantine for a person to resolve.",
+        )
+    added = _store_attachments(sub)
+    if outcome.outcome == "accepted" or added:
+        return openrosa_message(
+            201, "Đã nhận bài gửi. / Submission received.", nature="submit_success"
+        )
+    return openrosa_message(
+        202, "Bài gửi này đã được nhận trước đó. / Already received.", nature="submit_success"
+    )
+
+
+def _store_attachments(sub: Submission) -> int:
+    """Keep every file part but the XML (the first copy of each name wins); returns how many new."""
+    files = [
+        (name, upload)
+        for name, upload in request.files.items(multi=True)
+        if name not in ("xml_submission_file", "*isIncomplete*")
+    ]
+    if not files:
+        return 0
+    added = 0
+    with transaction(get_db()) as conn:
+        for _part, upload in files:
+            data = upload.read()
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO attachments (form_id, instance_id, name, content_type,"
+                " sha256, size, data, received_at) VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    sub.form_id,
+                    sub.instance_id,
+                    upload.filename or _part,
+                    upload.mimetype,
+                    hashlib.sha256(data).hexdigest(),
+                    len(data),
+                    data,
+                    utcnow(),
+                ],
+            )
+            added += cursor.rowcount
+    return added

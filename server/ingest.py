@@ -1,0 +1,409 @@
+"""Take one submission exactly once: check, validate, score, store — for both sync protocols.
+
+The JSON batch API and OpenRosa both turn what they received into a `Submission` and call
+`ingest(db, submission, province=...)`, which returns an `Outcome` (the protocol's
+accepted / duplicate / conflict / rejected). The rules (architecture.md, "Sync semantics"):
+
+- same (form id, instance id) and same content hash → `duplicate`, nothing stored again;
+- same id with other content → `conflict` ("id_reused"), kept in `quarantine`;
+- an edit whose `base` is not the household's current submission (or a new submission for a
+  household that already has one this round) → `conflict` ("stale_base"), quarantined;
+- otherwise the raw payload, the household's new version and the official score are written in
+  ONE transaction, and the database's UNIQUE (form_id, instance_id) is the final guard.
+
+Validation and scoring (the slow, CPU-bound part) run before the write lock is taken.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from offline_sync.protocol import ACCEPTED, CONFLICT, DUPLICATE, REJECTED
+from server import scoring_adapter
+from server.db import transaction, utcnow
+from server.queries import rounds as round_queries
+from server.queries.users import User, commune_scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Submission:
+    """One submission as received, whatever the protocol."""
+
+    instance_id: str
+    form_id: str
+    form_version: str
+    record: dict[str, Any]
+    payload: str  # stored verbatim (JSON item or XML instance)
+    sha256: str  # content hash deciding "duplicate" vs "conflict"
+    format: str  # "json" | "xml"
+    user: User
+    household_id: str | None = None  # as the envelope names it (JSON), checked against the record
+    base_id: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What happened to a submission; `to_result()` is the protocol's Result."""
+
+    id: str
+    household_id: str | None
+    outcome: str
+    version: int | None = None
+    classification: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    conflict: dict[str, Any] | None = None
+    forbidden: bool = False  # rejected because of the user's scope (OpenRosa answers 403)
+
+    def to_result(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "household_id": self.household_id,
+            "outcome": self.outcome,
+            "version": self.version,
+            "classification": self.classification,
+            "errors": self.errors,
+            "conflict": self.conflict,
+        }
+
+
+def field_error(household_id: str | None, path: str, code: str, en: str, vi: str) -> dict:
+    """A FieldError dict like survey_forms' (`message_en`, `message_vi`)."""
+    return {
+        "household_id": household_id,
+        "path": path,
+        "code": code,
+        "message_en": en,
+        "message_vi": vi,
+    }
+
+
+def rejected(sub_id: str, household_id: str | None, *errors: dict, forbidden=False) -> Outcome:
+    return Outcome(sub_id, household_id, REJECTED, errors=list(errors), forbidden=forbidden)
+
+
+def ingest(db: sqlite_utils.Database, sub: Submission, *, province: str) -> Outcome:
+    """Store the submission at most once and say what happened (see the module docstring)."""
+    household_id = sub.record.get("household_id") if isinstance(sub.record, dict) else None
+    household_id = household_id if isinstance(household_id, str) else sub.household_id
+    earlier = _seen(db, sub, household_id)
+    if earlier is not None:
+        return earlier
+    problem = _check_envelope(sub, household_id)
+    if problem is not None:
+        return problem
+    record, errors = scoring_adapter.load(sub.record)
+    if errors:
+        return rejected(sub.instance_id, household_id, *errors)
+    problem = _check_scope(db, sub, record, province)
+    if problem is not None:
+        return problem
+    review_round, problem = _find_round(db, sub, record, province)
+    if problem is not None:
+        return problem
+    record["round"] = review_round["label"]
+    try:
+        score = scoring_adapter.classify(record, review_round["standard"])
+    except Exception as error:  # never a silent default class: refuse and say why
+        log.exception("scoring failed for %s", sub.instance_id)
+        return rejected(
+            sub.instance_id,
+            household_id,
+            field_error(
+                household_id,
+                "",
+                "scoring_failed",
+                f"The record could not be scored under {review_round['standard']}: {error}",
+                f"Không chấm điểm được hộ theo chuẩn {review_round['standard']}: {error}",
+            ),
+        )
+    return _store(db, sub, record, score, review_round)
+
+
+def _seen(db, sub: Submission, household_id: str | None) -> Outcome | None:
+    """Duplicate or id-reuse conflict when this instance id is already stored."""
+    row = db.execute(
+        "SELECT sha256, household_id, round_id FROM submissions"
+        " WHERE form_id = ? AND instance_id = ?",
+        [sub.form_id, sub.instance_id],
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] == sub.sha256:
+        version = db.execute(
+            "SELECT version, classification FROM household_versions"
+            " WHERE round_id = ? AND household_id = ? AND submission_id = ?",
+            [row[2], row[1], sub.instance_id],
+        ).fetchone()
+        return Outcome(sub.instance_id, row[1], DUPLICATE, *(version or (None, None)))
+    return _conflict(db, sub, household_id, "id_reused", sub.instance_id, None, None)
+
+
+def _check_envelope(sub: Submission, household_id: str | None) -> Outcome | None:
+    form_id, form_version = scoring_adapter.form_identity()
+    if sub.form_id != form_id:
+        return rejected(
+            sub.instance_id,
+            household_id,
+            field_error(
+                household_id,
+                "form_id",
+                "unknown_form",
+                f"Unknown form {sub.form_id!r}; this server takes {form_id!r}",
+                f"Biểu mẫu {sub.form_id!r} không được nhận; máy chủ nhận {form_id!r}",
+            ),
+        )
+    if sub.form_version != form_version:
+        return rejected(
+            sub.instance_id,
+            household_id,
+            field_error(
+                household_id,
+                "form_version",
+                "unknown_form_version",
+                f"Form version {sub.form_version!r} is not accepted; update the form to {form_version}",
+                f"Phiên bản biểu mẫu {sub.form_version!r} không được nhận; hãy cập nhật lên {form_version}",
+            ),
+        )
+    if sub.household_id is not None and sub.household_id != household_id:
+        return rejected(
+            sub.instance_id,
+            household_id,
+            field_error(
+                household_id,
+                "household_id",
+                "household_id_mismatch",
+                f"The item's household_id {sub.household_id!r} differs from the record's",
+                f"Mã hộ của mục {sub.household_id!r} khác mã hộ trong phiếu",
+            ),
+        )
+    return None
+
+
+def _check_scope(db, sub: Submission, record: dict, province: str) -> Outcome | None:
+    household_id, commune = record["household_id"], record.get("commune_code")
+    if record.get("province_code") != province:
+        return rejected(
+            sub.instance_id,
+            household_id,
+            field_error(
+                household_id,
+                "province_code",
+                "wrong_province",
+                f"This server takes province {province}, not {record.get('province_code')!r}",
+                f"Máy chủ này nhận tỉnh {province}, không phải {record.get('province_code')!r}",
+            ),
+        )
+    if commune not in commune_scope(db, sub.user, province):
+        return rejected(
+            sub.instance_id,
+            household_id,
+            field_error(
+                household_id,
+                "commune_code",
+                "outside_assignment",
+                f"User {sub.user.username} is not assigned to commune {commune}",
+                f"Người dùng {sub.user.username} không được phân công xã {commune}",
+            ),
+            forbidden=True,
+        )
+    return None
+
+
+def _find_round(db, sub: Submission, record: dict, province: str):
+    """The round named in the record (must be open), else the province's open annual round."""
+    household_id = record["household_id"]
+    label = record.get("round")
+    found = (
+        round_queries.get_round(db, label) if label else round_queries.open_round_for(db, province)
+    )
+    if found and found["status"] == "open" and found["province_code"] == province:
+        return found, None
+    if label:
+        en, vi = f"Round {label!r} is not open on this server", f"Đợt rà soát {label!r} không mở"
+    else:
+        en, vi = "No review round is open; ask the province to open one", "Chưa mở đợt rà soát nào"
+    return None, rejected(
+        sub.instance_id, household_id, field_error(household_id, "round", "no_open_round", en, vi)
+    )
+
+
+def _store(db, sub: Submission, record: dict, score: dict, review_round: dict) -> Outcome:
+    household_id, round_id = record["household_id"], review_round["id"]
+    try:
+        with transaction(db) as conn:
+            verdict = _decide(conn, sub, household_id, round_id)
+            if isinstance(verdict, int):
+                _write(conn, sub, record, score, round_id, verdict)
+                return Outcome(
+                    sub.instance_id, household_id, ACCEPTED, verdict, score.get("classification")
+                )
+    except sqlite3.IntegrityError:
+        # UNIQUE (form_id, instance_id) is the last word should another writer ever get in
+        # between (BEGIN IMMEDIATE prevents it): answer as for a retry.
+        verdict = None
+    if verdict is None:  # stored meanwhile by a concurrent post of the same id
+        return _seen(db, sub, household_id) or _conflict(
+            db, sub, household_id, "id_reused", sub.instance_id, None, round_id
+        )
+    reason, current_id = verdict
+    return _conflict(
+        db, sub, household_id, reason, current_id, record.get("commune_code"), round_id
+    )
+
+
+def _decide(conn, sub: Submission, household_id: str, round_id: int):
+    """Under the write lock: the new version number (int), a conflict (reason, current id),
+    or None when the instance id has been stored meanwhile."""
+    stored = conn.execute(
+        "SELECT 1 FROM submissions WHERE form_id = ? AND instance_id = ?",
+        [sub.form_id, sub.instance_id],
+    ).fetchone()
+    if stored:
+        return None
+    current = conn.execute(
+        "SELECT version, submission_id FROM households WHERE round_id = ? AND household_id = ?",
+        [round_id, household_id],
+    ).fetchone()
+    stale = _stale_base(conn, sub, household_id, current)
+    if stale is not None:
+        return stale
+    return current[0] + 1 if current else 1
+
+
+def _stale_base(conn, sub: Submission, household_id: str, current) -> tuple[str, str | None] | None:
+    """(reason, current submission id) when this edit does not apply to the current version."""
+    if current is not None:
+        return None if sub.base_id == current[1] else ("stale_base", current[1])
+    if sub.base_id is None:
+        return None
+    known = conn.execute(
+        "SELECT 1 FROM submissions WHERE instance_id = ? AND household_id = ?",
+        [sub.base_id, household_id],
+    ).fetchone()
+    return None if known else ("unknown_base", None)
+
+
+def _write(conn, sub: Submission, record: dict, score: dict, round_id: int, version: int) -> None:
+    now, household_id = utcnow(), record["household_id"]
+    record_json = json.dumps(record, ensure_ascii=False, sort_keys=True)
+    classification = score.get("classification")
+    conn.execute(
+        "INSERT INTO submissions (form_id, instance_id, form_version, format, payload, sha256,"
+        " base_id, household_id, round_id, device_id, user_id, received_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            sub.form_id,
+            sub.instance_id,
+            sub.form_version,
+            sub.format,
+            sub.payload,
+            sub.sha256,
+            sub.base_id,
+            household_id,
+            round_id,
+            sub.user.device_id,
+            sub.user.id,
+            now,
+        ],
+    )
+    conn.execute(
+        "INSERT INTO households (round_id, household_id, commune_code, version, submission_id,"
+        " record, classification, status, updated_at) VALUES (?,?,?,?,?,?,?, 'submitted', ?)"
+        " ON CONFLICT (round_id, household_id) DO UPDATE SET commune_code = excluded.commune_code,"
+        " version = excluded.version, submission_id = excluded.submission_id,"
+        " record = excluded.record, classification = excluded.classification,"
+        " status = 'submitted', updated_at = excluded.updated_at",
+        [
+            round_id,
+            household_id,
+            record["commune_code"],
+            version,
+            sub.instance_id,
+            record_json,
+            classification,
+            now,
+        ],
+    )
+    conn.execute(
+        "INSERT INTO household_versions (round_id, household_id, version, submission_id, record,"
+        " classification, created_at) VALUES (?,?,?,?,?,?,?)",
+        [round_id, household_id, version, sub.instance_id, record_json, classification, now],
+    )
+    insert_score(conn, round_id, household_id, version, record_json, score, official=True)
+
+
+def insert_score(
+    conn,
+    round_id: int,
+    household_id: str,
+    version: int,
+    record_json: str,
+    score: dict,
+    *,
+    official: bool,
+) -> None:
+    """One score row (household × standard × version × mode); replaces an earlier identical key."""
+    conn.execute(
+        "INSERT OR REPLACE INTO scores (round_id, household_id, household_version, standard,"
+        " standard_version, mode, official, provisional, classification, deprivation_count,"
+        " result, input, scored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            round_id,
+            household_id,
+            version,
+            score.get("standard"),
+            score.get("standard_version"),
+            score.get("mode", "income"),
+            int(official),
+            _bool(score.get("provisional")),
+            score.get("classification"),
+            score.get("deprivation_count"),
+            json.dumps(score, ensure_ascii=False, default=str),
+            record_json,
+            utcnow(),
+        ],
+    )
+
+
+def _bool(value) -> int | None:
+    return None if value is None else int(bool(value))
+
+
+def _conflict(db, sub: Submission, household_id, reason, current_id, commune, round_id) -> Outcome:
+    """Quarantine the submission (once per distinct content) and answer `conflict`."""
+    with transaction(db) as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO quarantine (form_id, instance_id, household_id, commune_code,"
+            " round_id, reason, current_id, base_id, format, payload, sha256, device_id,"
+            " user_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                sub.form_id,
+                sub.instance_id,
+                household_id,
+                commune,
+                round_id,
+                reason,
+                current_id,
+                sub.base_id,
+                sub.format,
+                sub.payload,
+                sub.sha256,
+                sub.user.device_id,
+                sub.user.id,
+                utcnow(),
+            ],
+        )
+    return Outcome(
+        sub.instance_id,
+        household_id,
+        CONFLICT,
+        conflict={"reason": reason, "current_id": current_id},
+    )

@@ -1,0 +1,126 @@
+"""Households' current state, versions, scores, and the change feed devices pull."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from server.db import transaction, utcnow
+
+
+def get_household(
+    db: sqlite_utils.Database, household_id: str, *, round_label: str | None = None
+) -> dict[str, Any] | None:
+    """Current state in the named round, else in the latest round that has it; record parsed."""
+    sql = (
+        "SELECT h.*, r.label AS round FROM households h JOIN review_rounds r ON r.id = h.round_id"
+        " WHERE h.household_id = ?"
+    )
+    args: list[Any] = [household_id]
+    if round_label:
+        sql += " AND r.label = ?"
+        args.append(round_label)
+    rows = list(db.query(sql + " ORDER BY r.year DESC, r.id DESC LIMIT 1", args))
+    if not rows:
+        return None
+    return {**rows[0], "record": json.loads(rows[0]["record"])}
+
+
+def list_households(
+    db: sqlite_utils.Database,
+    round_id: int,
+    *,
+    communes: tuple[str, ...] | list[str] | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Current households of a round (optionally of some communes / one status), record parsed."""
+    sql, args = "SELECT * FROM households WHERE round_id = ?", [round_id]
+    if communes is not None:
+        sql += f" AND commune_code IN ({', '.join('?' * len(communes))})"
+        args += list(communes)
+    if status is not None:
+        sql += " AND status = ?"
+        args.append(status)
+    return [
+        {**row, "record": json.loads(row["record"])}
+        for row in db.query(sql + " ORDER BY household_id", args)
+    ]
+
+
+def household_versions(db: sqlite_utils.Database, round_id: int, household_id: str) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT * FROM household_versions WHERE round_id = ? AND household_id = ? ORDER BY version",
+            [round_id, household_id],
+        )
+    )
+
+
+def scores_for(db: sqlite_utils.Database, round_id: int, household_id: str) -> list[dict]:
+    """Every score row of the household in the round (official and simulations), newest first."""
+    rows = db.query(
+        "SELECT * FROM scores WHERE round_id = ? AND household_id = ?"
+        " ORDER BY household_version DESC, official DESC, standard",
+        [round_id, household_id],
+    )
+    return [{**row, "result": json.loads(row["result"])} for row in rows]
+
+
+def list_quarantine(
+    db: sqlite_utils.Database, *, communes=None, status: str = "open"
+) -> list[dict]:
+    sql, args = "SELECT * FROM quarantine WHERE status = ?", [status]
+    if communes is not None:
+        sql += f" AND commune_code IN ({', '.join('?' * len(communes))})"
+        args += list(communes)
+    return list(db.query(sql + " ORDER BY id", args))
+
+
+def add_change(
+    db: sqlite_utils.Database,
+    *,
+    kind: str,
+    household_id: str,
+    commune_code: str,
+    data: dict[str, Any],
+    round_id: int | None = None,
+    conn=None,
+) -> int:
+    """Append to the change feed devices pull (`kind` "assignment" or "decision"); returns seq.
+
+    Pass `conn` to write inside the caller's open transaction (e.g. with the review event).
+    """
+    sql = (
+        "INSERT INTO changes (round_id, commune_code, kind, household_id, data, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+    )
+    args = [
+        round_id,
+        commune_code,
+        kind,
+        household_id,
+        json.dumps(data, ensure_ascii=False),
+        utcnow(),
+    ]
+    if conn is not None:
+        return conn.execute(sql, args).lastrowid
+    with transaction(db) as own:
+        return own.execute(sql, args).lastrowid
+
+
+def changes_since(
+    db: sqlite_utils.Database, communes: tuple[str, ...] | list[str], cursor: int, limit: int
+) -> list[dict[str, Any]]:
+    """Changes for these communes with seq > cursor, oldest first, at most `limit`."""
+    if not communes:
+        return []
+    rows = db.query(
+        "SELECT c.seq, c.kind, c.household_id, r.label AS round, c.data FROM changes c"
+        " LEFT JOIN review_rounds r ON r.id = c.round_id"
+        f" WHERE c.seq > ? AND c.commune_code IN ({', '.join('?' * len(communes))})"
+        " ORDER BY c.seq LIMIT ?",
+        [cursor, *communes, limit],
+    )
+    return [{**row, "data": json.loads(row["data"])} for row in rows]
