@@ -181,9 +181,8 @@ def submission() -> Response:
 
 def _parse_instance(xml_bytes: bytes) -> Submission | Response:
     """The submission in the XML instance, or a 400/422 OpenRosaResponse saying what is wrong."""
+    from survey_forms import InvalidHousehold, InvalidSubmission
     from survey_forms.xform import instance_to_household
-
-    from survey_forms import InvalidHousehold
 
     if b"<!DOCTYPE" in xml_bytes[:4096].upper() or b"<!ENTITY" in xml_bytes.upper():
         return openrosa_message(400, "DTD và thực thể XML không được phép. / DTDs are not allowed.")
@@ -201,6 +200,8 @@ def _parse_instance(xml_bytes: bytes) -> Submission | Response:
         household = instance_to_household(xml_bytes)
     except InvalidHousehold as invalid:
         return _rejected_response(_error_dicts(invalid))
+    except InvalidSubmission as invalid:
+        return openrosa_message(400, f"{invalid.message_vi} / {invalid.message_en}")
     except (ValueError, KeyError, TypeError) as error:
         return openrosa_message(
             400, f"Bài gửi không đọc được: {error}. / Unreadable instance: {error}."
