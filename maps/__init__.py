@@ -1,1 +1,45 @@
-"""maps package."""
+"""Province maps: per-commune aggregates, boundary layers, crosswalks and choropleths.
+
+Public API (docs/maps.md):
+
+- `maps.aggregate.commune_aggregates(scores_df)`, `totals`, `rates_from_counts`, `change_between`
+- `maps.boundaries.import_boundaries(path, code_field=…)`, `default_boundaries(province)`,
+  `national_boundaries()`, `load_communes()`
+- `maps.crosswalk.load_crosswalk(path=None)`, `to_current_layout(old_aggregates, crosswalk)`
+- `maps.choropleth.choropleth(aggregates, boundaries, …)`, `to_html(map)`, `to_png(…)`, `map_layer`
+
+The names are also importable from `maps` itself; geopandas and folium load only when a
+geometry or map function is first used, so `import maps` is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "commune_aggregates": "maps.aggregate",
+    "totals": "maps.aggregate",
+    "rates_from_counts": "maps.aggregate",
+    "change_between": "maps.aggregate",
+    "import_boundaries": "maps.boundaries",
+    "default_boundaries": "maps.boundaries",
+    "national_boundaries": "maps.boundaries",
+    "load_communes": "maps.boundaries",
+    "ImportReport": "maps.boundaries",
+    "load_crosswalk": "maps.crosswalk",
+    "to_current_layout": "maps.crosswalk",
+    "choropleth": "maps.choropleth",
+    "to_html": "maps.choropleth",
+    "to_png": "maps.choropleth",
+    "map_layer": "maps.choropleth",
+    "classify": "maps.classify",
+    "read_scores": "maps.scores_io",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'maps' has no attribute {name!r}")

@@ -1,0 +1,345 @@
+"""Commune boundaries: import a user's layer, or build the embedded approximate default.
+
+`import_boundaries` reads GeoJSON, GeoPackage or Shapefile (pyogrio), reprojects to EPSG:4326,
+repairs invalid geometries, matches the code field to the national commune list and simplifies
+large layers; everything it did is in the returned `ImportReport`.
+
+No openly licensed commune polygons exist, so `default_boundaries` derives an *approximate*
+layer from the commune list alone (centroid and official area of each commune): Voronoi cells
+of all 3,321 centroids, each clipped to a disc around its centroid whose radius is chosen so
+that the clipped cell has the official area where the cell is large enough. Maps drawn on it say
+"ranh giới gần đúng / approximate boundaries". docs/maps.md describes the method and its limits.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+COMMUNES_CSV = Path(__file__).resolve().parents[1] / "survey_forms" / "data" / "communes.csv"
+WGS84 = "EPSG:4326"
+METRIC_CRS = "EPSG:32648"  # UTM 48N: metres, area error < 1 % across Vietnam
+MAX_VERTICES_PROVINCE = 30_000  # above this, a layer is simplified before drawing
+BOUNDARY_COLUMNS = ["commune_code", "name", "province_code", "matched", "approximate", "geometry"]
+
+
+def load_communes(province: str | None = None) -> pd.DataFrame:
+    """The national commune list (3,321 post-2025 communes), optionally one province's."""
+    frame = pd.read_csv(COMMUNES_CSV, dtype={"province_code": str, "commune_code": str})
+    if province is not None:
+        frame = frame[frame["province_code"] == normalise_code(province, width=2)]
+        if frame.empty:
+            raise ValueError(f"Không có tỉnh mã / no province with code {province!r}")
+    return frame.reset_index(drop=True)
+
+
+def normalise_code(value: object, *, width: int = 5) -> str:
+    """A GSO code as a zero-padded string: 18073, "18073", "18073.0" and " 4" all work."""
+    text = str(value).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text.zfill(width) if text.isdigit() else text
+
+
+@dataclass
+class ImportReport:
+    """What `import_boundaries` found and did. `boundaries` is the cleaned layer."""
+
+    source: str
+    code_field: str
+    features: int
+    source_crs: str | None
+    reprojected: bool
+    repaired: list[str] = field(default_factory=list)
+    invalid_dropped: list[str] = field(default_factory=list)
+    empty_dropped: int = 0
+    duplicates_merged: list[str] = field(default_factory=list)
+    matched: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    simplify_tolerance: float | None = None
+    vertices_before: int = 0
+    vertices_after: int = 0
+    boundaries: gpd.GeoDataFrame | None = None
+
+    def to_dict(self) -> dict:
+        """The report without the geometry, for JSON output and storage."""
+        data = {k: v for k, v in self.__dict__.items() if k != "boundaries"}
+        data["matched_count"] = len(self.matched)
+        return data
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, Vietnamese then English."""
+        out = [
+            f"Tệp / file: {self.source} — {self.features} đối tượng / features",
+            f"Hệ tọa độ / CRS: {self.source_crs}"
+            + (
+                " → EPSG:4326 (đã chuyển / reprojected)"
+                if self.reprojected
+                else " (không đổi / unchanged)"
+            ),
+            f"Khớp mã / matched: {len(self.matched)}",
+            f"Mã không khớp / unmatched codes: {', '.join(self.unmatched) or '—'}",
+            f"Xã thiếu trong tệp / communes missing from the file: {len(self.missing)}",
+            f"Đã sửa hình học / repaired geometries: {', '.join(self.repaired) or '—'}",
+        ]
+        if self.invalid_dropped or self.empty_dropped:
+            out.append(
+                f"Bỏ qua / dropped: invalid {', '.join(self.invalid_dropped) or '—'}; empty {self.empty_dropped}"
+            )
+        if self.duplicates_merged:
+            out.append(
+                f"Gộp mã trùng / merged duplicate codes: {', '.join(self.duplicates_merged)}"
+            )
+        if self.simplify_tolerance:
+            out.append(
+                f"Đơn giản hóa / simplified: tolerance {self.simplify_tolerance:g}°, "
+                f"{self.vertices_before} → {self.vertices_after} vertices"
+            )
+        return out
+
+
+def import_boundaries(
+    path: str | Path,
+    *,
+    code_field: str,
+    layer: str | None = None,
+    repair: bool = True,
+    max_vertices: int | None = MAX_VERTICES_PROVINCE,
+) -> ImportReport:
+    """Read a boundary file and return an `ImportReport` whose ``boundaries`` is ready to map.
+
+    Formats: GeoJSON, GeoPackage (``layer`` picks one), Shapefile (the ``.shp``; a ``.zip`` works
+    too). Without a CRS the file is taken as EPSG:4326. ``repair=False`` reports invalid
+    geometries and drops them instead of repairing. ``max_vertices=None`` never simplifies.
+    """
+    raw = _read(path, layer)
+    if code_field not in raw.columns:
+        raise ValueError(
+            f"Không có trường mã {code_field!r} / no field {code_field!r}; fields: {sorted(c for c in raw.columns if c != 'geometry')}"
+        )
+    report = ImportReport(
+        source=str(path),
+        code_field=code_field,
+        features=len(raw),
+        source_crs=raw.crs.to_string() if raw.crs else None,
+        reprojected=False,
+    )
+    gdf = gpd.GeoDataFrame(
+        {"commune_code": raw[code_field].map(normalise_code)},
+        geometry=raw.geometry.values,
+        crs=raw.crs or WGS84,
+    )
+    gdf = _reproject(gdf, report)
+    gdf = _clean_geometries(gdf, report, repair=repair)
+    gdf = _merge_duplicates(gdf, report)
+    gdf = _match(gdf, report)
+    gdf = simplify_layer(gdf, max_vertices=max_vertices, report=report)
+    report.boundaries = gdf
+    return report
+
+
+def _read(path: str | Path, layer: str | None) -> gpd.GeoDataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"Không tìm thấy tệp / file not found: {path}")
+    target = f"zip://{path}" if path.suffix.lower() == ".zip" else path
+    try:
+        return gpd.read_file(target, layer=layer, engine="pyogrio")
+    except Exception as error:  # pyogrio raises several DataSourceError kinds
+        raise ValueError(
+            f"Không đọc được tệp ranh giới / cannot read boundary file {path}: {error}"
+        ) from error
+
+
+def _reproject(gdf: gpd.GeoDataFrame, report: ImportReport) -> gpd.GeoDataFrame:
+    if gdf.crs.equals(WGS84) or gdf.crs.to_epsg() == 4326:
+        return gdf.set_crs(WGS84, allow_override=True)
+    report.reprojected = True
+    return gdf.to_crs(WGS84)
+
+
+def _clean_geometries(
+    gdf: gpd.GeoDataFrame, report: ImportReport, *, repair: bool
+) -> gpd.GeoDataFrame:
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    report.empty_dropped = int(empty.sum())
+    gdf = gdf[~empty].copy()
+    invalid = ~gdf.geometry.is_valid
+    codes = gdf.loc[invalid, "commune_code"].tolist()
+    if not repair:
+        report.invalid_dropped = codes
+        return gdf[~invalid]
+    fixed = shapely.make_valid(gdf.geometry[invalid].values)
+    # make_valid may return a collection holding stray lines; keep the areas only
+    gdf.loc[invalid, "geometry"] = [_polygonal(g) for g in fixed]
+    report.repaired = codes
+    still_bad = gdf.geometry.isna() | gdf.geometry.is_empty
+    report.invalid_dropped = gdf.loc[still_bad, "commune_code"].tolist()
+    return gdf[~still_bad]
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
+
+
+def _merge_duplicates(gdf: gpd.GeoDataFrame, report: ImportReport) -> gpd.GeoDataFrame:
+    dup = gdf["commune_code"].duplicated(keep=False)
+    if not dup.any():
+        return gdf.reset_index(drop=True)
+    report.duplicates_merged = sorted(gdf.loc[dup, "commune_code"].unique())
+    return gdf.dissolve(by="commune_code", as_index=False)
+
+
+def _match(gdf: gpd.GeoDataFrame, report: ImportReport) -> gpd.GeoDataFrame:
+    communes = load_communes().set_index("commune_code")
+    matched = gdf["commune_code"].isin(communes.index)
+    report.matched = sorted(gdf.loc[matched, "commune_code"])
+    report.unmatched = sorted(gdf.loc[~matched, "commune_code"])
+    provinces = set(communes.loc[report.matched, "province_code"])
+    in_provinces = communes[communes["province_code"].isin(provinces)].index
+    report.missing = sorted(set(in_provinces) - set(report.matched))
+    gdf = gdf.assign(
+        name=gdf["commune_code"].map(communes["name"]),
+        province_code=gdf["commune_code"].map(communes["province_code"]),
+        matched=matched.to_numpy(),
+        approximate=False,
+    )
+    return gdf[BOUNDARY_COLUMNS]
+
+
+def count_vertices(gdf: gpd.GeoDataFrame) -> int:
+    """Total number of coordinates in a layer (the size that matters for a web map)."""
+    return int(shapely.get_num_coordinates(gdf.geometry.values).sum())
+
+
+def simplify_layer(
+    gdf: gpd.GeoDataFrame, *, max_vertices: int | None, report: ImportReport | None = None
+) -> gpd.GeoDataFrame:
+    """Simplify (topology-preserving, per polygon) until the layer has at most ``max_vertices``.
+
+    The tolerance starts at ~10 m and doubles, so small layers are never touched and large ones
+    lose only what a commune-level web map cannot show anyway.
+    """
+    before = count_vertices(gdf)
+    if report is not None:
+        report.vertices_before = report.vertices_after = before
+    if max_vertices is None or before <= max_vertices:
+        return gdf
+    tolerance, simplified = 0.0001, gdf
+    while count_vertices(simplified) > max_vertices and tolerance < 0.05:
+        simplified = gdf.assign(geometry=gdf.geometry.simplify(tolerance, preserve_topology=True))
+        tolerance *= 2
+    if report is not None:
+        report.simplify_tolerance = tolerance / 2
+        report.vertices_after = count_vertices(simplified)
+    return simplified
+
+
+def default_boundaries(province: str | None = "42") -> gpd.GeoDataFrame:
+    """The embedded approximate layer (EPSG:4326) for one province, or all 3,321 communes.
+
+    Works offline from the commune list alone. Every row has ``approximate=True`` and the
+    frame's ``attrs["approximate"]`` is set, so maps label it "ranh giới gần đúng".
+    """
+    code = None if province is None else normalise_code(province, width=2)
+    layer = _approximate_layer(code).copy()
+    layer.attrs["approximate"] = True
+    return layer
+
+
+def national_boundaries() -> gpd.GeoDataFrame:
+    """All 3,321 communes as approximate polygons (for the national map and its benchmark)."""
+    return default_boundaries(province=None)
+
+
+@functools.lru_cache(maxsize=8)
+def _approximate_layer(province: str | None) -> gpd.GeoDataFrame:
+    communes, points, cells, target = _national_cells()
+    selected = (
+        np.ones(len(communes), bool)
+        if province is None
+        else (communes["province_code"] == province).to_numpy()
+    )
+    if not selected.any():
+        raise ValueError(f"Không có tỉnh mã / no province with code {province!r}")
+    shapes = _clip_to_area(points[selected], cells[selected], target[selected])
+    chosen = communes[selected]
+    gdf = gpd.GeoDataFrame(
+        {
+            "commune_code": chosen["commune_code"].to_numpy(),
+            "name": chosen["name"].to_numpy(),
+            "province_code": chosen["province_code"].to_numpy(),
+            "matched": True,
+            "approximate": True,
+        },
+        geometry=shapes,
+        crs=METRIC_CRS,
+    ).to_crs(WGS84)
+    gdf["geometry"] = gdf.geometry.simplify(0.0003, preserve_topology=True)
+    return gdf
+
+
+@functools.lru_cache(maxsize=1)
+def _national_cells() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Every commune's centroid (metres) and Voronoi cell among all 3,321 centroids.
+
+    Cells are computed nationally so that communes on a province border are shaped by their
+    neighbours across it, not by an arbitrary province outline.
+    """
+    communes = load_communes()
+    points = gpd.GeoSeries(gpd.points_from_xy(communes["lon"], communes["lat"]), crs=WGS84).to_crs(
+        METRIC_CRS
+    )
+    points = shapely.points(_separate_duplicates(shapely.get_coordinates(points.values)))
+    return communes, points, _voronoi_cells(points), _target_areas_m2(communes)
+
+
+def _separate_duplicates(xy: np.ndarray) -> np.ndarray:
+    """Nudge identical centroids a few metres apart so each gets its own Voronoi cell."""
+    xy = xy.copy()
+    _, first, counts = np.unique(xy, axis=0, return_index=True, return_counts=True)
+    for index in first[counts > 1]:
+        same = np.flatnonzero((xy == xy[index]).all(axis=1))
+        xy[same, 0] += np.arange(len(same)) * 5.0
+    return xy
+
+
+def _voronoi_cells(points: np.ndarray) -> np.ndarray:
+    """Voronoi cell of each point, in the points' order (shapely returns them unordered)."""
+    collection = shapely.voronoi_polygons(shapely.multipoints(points))
+    cells = np.asarray(shapely.get_parts(collection))
+    tree = shapely.STRtree(cells)
+    point_index, cell_index = tree.query(points, predicate="intersects")
+    ordered = np.empty(len(points), dtype=object)
+    ordered[point_index] = cells[cell_index]  # a point on a shared edge keeps its last hit: fine
+    return ordered
+
+
+def _target_areas_m2(communes: pd.DataFrame) -> np.ndarray:
+    """Official area in m²; a missing or zero area takes the province median."""
+    area = pd.to_numeric(communes["area_km2"], errors="coerce")
+    median = area.where(area > 0).groupby(communes["province_code"]).transform("median")
+    return (area.where(area > 0).fillna(median).fillna(area.median()) * 1e6).to_numpy()
+
+
+def _clip_to_area(points: np.ndarray, cells: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Intersect each cell with the disc whose radius gives the target area (bisection, vectorised)."""
+    low = np.zeros(len(points))
+    high = np.sqrt(target / np.pi) * 4.0  # a cell can be elongated: allow well past the round disc
+    for _ in range(18):
+        mid = (low + high) / 2
+        area = shapely.area(shapely.intersection(cells, shapely.buffer(points, mid, quad_segs=6)))
+        too_small = area < target
+        low = np.where(too_small, mid, low)
+        high = np.where(too_small, high, mid)
+    return shapely.intersection(cells, shapely.buffer(points, high, quad_segs=6))
