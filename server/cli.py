@@ -37,11 +37,17 @@ def _friendly(command: Callable) -> Callable:
         from server.queries.users import UserError
 
         try:
+            from scoring.errors import ScoringError
+        except ImportError:  # scoring not installed: nothing of it can be raised
+            ScoringError = RoundError  # noqa: N806
+        try:
             return command(*args, **kwargs)
-        except (ConfigError, RoundError, UserError) as error:
+        except (ConfigError, RoundError, UserError, ScoringError) as error:
             if os.environ.get("POVCENSUS_DEBUG"):
                 raise
-            raise click.ClickException(str(error)) from error
+            raise click.ClickException(
+                f"{error} (POVCENSUS_DEBUG=1 shows the traceback)"
+            ) from error
 
     return wrapped
 
@@ -309,3 +315,35 @@ def rounds_list(database: str | None) -> None:
 
     for found in list_rounds(_db(_app(database))):
         click.echo(f"{found['label']}\t{found['standard']}\t{found['status']}")
+
+
+# --- rescore ------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--round", "round_label", required=True, help="Round label, e.g. 2026-annual.")
+@click.option("--standard", required=True, help="Standard to simulate, e.g. vn-2022.")
+@click.option("--mode", type=click.Choice(["income", "field"]), default="income", show_default=True)
+@DB_OPTION
+@_friendly
+def rescore(round_label: str, standard: str, mode: str, database: str | None) -> None:
+    """Score a whole round under another standard, beside the official scores (raw data untouched).
+
+    Example: povcensus rescore --round 2026-annual --standard vn-2022
+    """
+    from server.queries.scores import rescore_round
+    from server.queries.users import audit
+
+    db = _db(_app(database))
+    with click.progressbar(
+        length=1, label=f"rescoring {round_label} under {standard}", file=sys.stderr
+    ) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        counts = rescore_round(db, round_label, standard, mode=mode, on_progress=progress)
+    audit(db, "rescore", target=round_label, details={"standard": standard, "mode": mode})
+    for classification, households in sorted(counts.items(), key=lambda kv: str(kv[0])):
+        click.echo(f"{classification}\t{households}")
