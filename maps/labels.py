@@ -80,8 +80,8 @@ def measure_pair(
     if measure.startswith("change_"):
         vi, en = measure_pair(measure[len("change_") :], indicator_labels)
         return (
-            f"Thay đổi: {vi.replace(', %', ', điểm %')}",
-            f"Change: {en.replace(', %', ', points')}",
+            f"Thay đổi {_lower_first(vi).replace(', %', ', điểm %')}",
+            f"Change in {_lower_first(en).replace(', %', ', points')}",
         )
     if measure.startswith("dep_"):
         return _deprivation_pair(measure[len("dep_") :], indicator_labels)
@@ -101,3 +101,7 @@ def _deprivation_pair(rest: str, labels: Mapping[str, tuple[str, str]] | None) -
             en_text = f"Deprived: {en.lower()}" + (f" {group_en}" if group_en else "")
             return f"{vi_text}, %", f"{en_text}, %"
     return rest, rest
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

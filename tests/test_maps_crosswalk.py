@@ -1,0 +1,124 @@
+"""Crosswalks: earlier rounds' commune results re-expressed on today's communes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from maps.aggregate import rates_from_counts, totals
+from maps.crosswalk import load_crosswalk, to_current_layout
+
+GEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "geo"
+HATINH_CROSSWALK = GEO / "hatinh_crosswalk_old2new_dvhcvn20250701.csv"
+needs_real = pytest.mark.skipif(
+    not HATINH_CROSSWALK.exists(), reason=f"Hà Tĩnh crosswalk not present at {HATINH_CROSSWALK}"
+)
+
+
+def old_aggregates(codes: list[str], seed: int = 3) -> pd.DataFrame:
+    """Random integer counts per old commune, with rates, as commune_aggregates would give."""
+    rng = np.random.default_rng(seed)
+    n = len(codes)
+    poor, near, average = rng.integers(0, 40, n), rng.integers(0, 40, n), rng.integers(0, 60, n)
+    not_poor = rng.integers(10, 300, n)
+    dep = rng.integers(0, 30, n)
+    counts = pd.DataFrame(
+        {
+            "commune_code": codes,
+            "households": poor + near + average + not_poor,
+            "poor": poor,
+            "near_poor": near,
+            "average": average,
+            "not_poor": not_poor,
+            "dep_water_n": dep,
+            "dep_water_n_poor": np.minimum(dep, poor),
+            "dep_water_n_near_poor": np.minimum(dep, near),
+        }
+    )
+    return rates_from_counts(counts)
+
+
+def write_crosswalk(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cw.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_merges_sum_counts_and_splits_share_them(tmp_path):
+    cw = load_crosswalk(
+        write_crosswalk(tmp_path, "old_code,new_code,weight\n1,10,1\n2,10,1\n3,10,0.5\n3,20,0.5\n")
+    )
+    old = old_aggregates(["00001", "00002", "00003"])
+    new = to_current_layout(old, cw).set_index("commune_code")
+    o = old.set_index("commune_code")
+    assert new.loc["00010", "poor"] == pytest.approx(
+        o.loc["00001", "poor"] + o.loc["00002", "poor"] + o.loc["00003", "poor"] / 2
+    )
+    assert new.loc["00020", "households"] == pytest.approx(o.loc["00003", "households"] / 2)
+    assert new.loc["00010", "merged_from"] == "00001 00002 00003"
+    assert new.loc["00010", "split_from"] == "00003"
+    assert new.loc["00010", "n_merged"] == 3
+    expected_rate = 100 * new.loc["00010", "poor"] / new.loc["00010", "households"]
+    assert new.loc["00010", "poor_rate"] == pytest.approx(expected_rate)
+
+
+def test_n_targets_gives_equal_shares_and_bad_weights_are_rejected(tmp_path):
+    cw = load_crosswalk(
+        write_crosswalk(tmp_path, "old_ward_code,new_ward_code,n_targets\n5,7,2\n5,8,2\n")
+    )
+    assert cw["weight"].tolist() == [0.5, 0.5]
+    with pytest.raises(ValueError, match="00005"):
+        load_crosswalk(write_crosswalk(tmp_path, "old_code,new_code,weight\n5,7,0.5\n5,8,0.2\n"))
+
+
+def test_unmapped_old_codes_raise_or_are_listed(tmp_path):
+    cw = load_crosswalk(write_crosswalk(tmp_path, "old_code,new_code\n1,10\n"))
+    old = old_aggregates(["00001", "00009"])
+    with pytest.raises(ValueError, match="00009"):
+        to_current_layout(old, cw)
+    dropped = to_current_layout(old, cw, on_unmapped="drop")
+    assert dropped.attrs["unmapped"] == ["00009"] and list(dropped["commune_code"]) == ["00010"]
+
+
+@needs_real
+def test_hatinh_crosswalk_maps_210_old_codes_onto_69_and_conserves_totals():
+    cw = load_crosswalk(HATINH_CROSSWALK)
+    assert cw["old_code"].nunique() == 210 and cw["new_code"].nunique() == 69
+    old = old_aggregates(sorted(cw["old_code"].unique()))
+    new = to_current_layout(old, cw)
+    assert len(new) == 69
+    before, after = totals(old).iloc[0], totals(new).iloc[0]
+    for column in (
+        "households",
+        "poor",
+        "near_poor",
+        "average",
+        "not_poor",
+        "dep_water_n",
+        "dep_water_n_poor",
+    ):
+        assert after[column] == pytest.approx(before[column])
+    assert after["poor_rate"] == pytest.approx(before["poor_rate"])
+    thanh_sen = new.set_index("commune_code").loc["18073"]
+    assert set(thanh_sen["merged_from"].split()) >= {"18073", "18077", "18079", "18082"}
+    assert "Phường Bắc Hà" in thanh_sen["merged_from_names"]
+
+
+@needs_real
+def test_bundled_crosswalk_agrees_with_the_hatinh_file():
+    bundled = load_crosswalk()
+    reference = load_crosswalk(HATINH_CROSSWALK)
+    pairs = set(zip(bundled["old_code"], bundled["new_code"], strict=True))
+    reference_pairs = set(zip(reference["old_code"], reference["new_code"], strict=True))
+    assert len(reference_pairs & pairs) / len(reference_pairs) > 0.98
+
+
+def test_bundled_crosswalk_targets_todays_communes():
+    from maps.boundaries import load_communes
+
+    bundled = load_crosswalk()
+    assert set(bundled["new_code"]) <= set(load_communes()["commune_code"])
+    assert bundled["old_code"].nunique() > 10_000
