@@ -1,0 +1,180 @@
+"""Push, pull and conflict resolution: the store and the client working together.
+
+Each function takes an `Outbox` and a `SyncClient`, reports progress through `on_progress`
+(never printing), and can be stopped at any instant — by an exception, a kill -9 or a power
+cut — and simply run again: see `offline_sync.store` for why nothing is lost or sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from offline_sync.client import SyncClient, SyncError
+from offline_sync.protocol import (
+    ACCEPTED,
+    CONFLICT,
+    DUPLICATE,
+    MAX_BATCH_ITEMS,
+    REJECTED,
+)
+from offline_sync.store import Outbox, StoreError
+
+Progress = Callable[[int, int], None]  # (done, total)
+DEFAULT_BATCH = 250
+
+
+@dataclass
+class PushReport:
+    """What one `push` did; `error` is set when it stopped early (the rest stays pending)."""
+
+    sent: int = 0
+    batches: int = 0
+    outcomes: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys((ACCEPTED, DUPLICATE, CONFLICT, REJECTED), 0)
+    )
+    pending: int = 0
+    error: SyncError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "batches": self.batches,
+            "outcomes": self.outcomes,
+            "pending": self.pending,
+            "error": str(self.error) if self.error else None,
+        }
+
+
+def push(
+    store: Outbox,
+    client: SyncClient,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    on_progress: Progress | None = None,
+) -> PushReport:
+    """Send every pending item in enqueue order, batch by batch; record each outcome.
+
+    A batch the server finds too large (413) is halved and tried again. When the server stays
+    unreachable past the client's retries, the push stops and reports the error; what was not
+    answered stays pending for the next push.
+    """
+    report = PushReport()
+    total = store.pending_count()
+    size = max(1, min(batch_size, MAX_BATCH_ITEMS))
+    after = 0  # items answered but left pending (an outcome we do not know) are not re-sent now
+    while True:
+        batch = store.next_batch(size, after_seq=after)
+        if not batch:
+            break
+        try:
+            results = _send(store, client, batch)
+        except SyncError as error:
+            if error.status == 413 and size > 1:
+                size = max(1, size // 2)
+                continue
+            report.error = error
+            break
+        for outcome, count in store.record_results(results).items():
+            report.outcomes[outcome] += count
+        report.sent += len(batch)
+        report.batches += 1
+        after = batch[-1]["seq"]
+        if on_progress:
+            on_progress(min(report.sent, total), total)
+    report.pending = store.pending_count()
+    return report
+
+
+def _send(store: Outbox, client: SyncClient, batch: list[dict[str, Any]]) -> list[dict]:
+    """Mark the batch sent (committed first), then post it; results matched by id."""
+    store.mark_sending([row["id"] for row in batch])
+    items = [
+        {
+            "id": row["id"],
+            "household_id": row["household_id"],
+            "form_id": row["form_id"],
+            "form_version": row["form_version"],
+            "base": row["base"],
+            "record": _record(row),
+        }
+        for row in batch
+    ]
+    results = client.submissions.push(items)
+    sent_ids = {row["id"] for row in batch}
+    return [result for result in results if result.get("id") in sent_ids]
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return json.loads(row["record"])
+
+
+@dataclass
+class PullReport:
+    changes: int = 0
+    added: int = 0
+    cursor: int = 0
+    error: SyncError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": self.changes,
+            "added": self.added,
+            "cursor": self.cursor,
+            "error": str(self.error) if self.error else None,
+        }
+
+
+def pull(
+    store: Outbox,
+    client: SyncClient,
+    *,
+    limit: int | None = None,
+    on_progress: Progress | None = None,
+) -> PullReport:
+    """Fetch assignments and review decisions after the stored cursor, page by page.
+
+    Each page and the cursor that follows it are stored in one transaction, so an interrupted
+    pull resumes where it stopped and never skips a change.
+    """
+    report = PullReport(cursor=store.cursor)
+    while True:
+        try:
+            page = client.changes.pull(report.cursor, limit=limit)
+        except SyncError as error:
+            report.error = error
+            break
+        changes = page.get("changes") or []
+        new_cursor = int(page.get("cursor", report.cursor))
+        report.added += store.store_changes(changes, new_cursor)
+        report.changes += len(changes)
+        report.cursor = max(report.cursor, new_cursor)
+        if on_progress:
+            on_progress(report.changes, report.changes + (1 if page.get("has_more") else 0))
+        if not page.get("has_more") or not changes:
+            break
+    return report
+
+
+def fetch_server_versions(store: Outbox, client: SyncClient) -> int:
+    """Fetch the server's current version for each open conflict (to show both versions)."""
+    fetched = 0
+    for found in store.conflicts():
+        server = client.households.get(found["household_id"])
+        if server is not None:
+            store.set_conflict_server(found["item_id"], server)
+            fetched += 1
+    return fetched
+
+
+def resolve(store: Outbox, client: SyncClient, item_id: str, how: str) -> dict[str, Any] | None:
+    """Settle a conflict: `keep_mine` queues my record again on top of the server's current
+    version (push it next); `take_server` adopts the server's version locally."""
+    found = store.conflict(item_id)
+    if found is None:
+        raise StoreError(f"no conflict {item_id}", f"không có xung đột {item_id}")
+    server = client.households.get(found["household_id"]) or {}
+    return store.resolve(found["item_id"], how, server)
