@@ -343,16 +343,6 @@ CHOICE_LISTS: dict[str, tuple[Choice, ...]] = {
         ("wood_straw_dung", "Củi, rơm rạ, phân gia súc", "Wood, straw or dung"),
         ("none", "Không nấu ăn", "No cooking"),
     ),
-    "assets": _choices(
-        ("car", "Ô tô", "Car"),
-        ("motorbike", "Xe máy", "Motorbike"),
-        ("refrigerator", "Tủ lạnh", "Refrigerator"),
-        ("air_conditioner", "Điều hòa nhiệt độ", "Air conditioner"),
-        ("washing_machine", "Máy giặt", "Washing machine"),
-        ("water_heater", "Bình nóng lạnh", "Water heater"),
-        ("motor_boat", "Tàu, thuyền có động cơ", "Motor boat"),
-        ("farm_machine", "Máy cày, máy tuốt lúa", "Tractor or threshing machine"),
-    ),
 }
 
 # --- sections ------------------------------------------------------------------------------
@@ -663,6 +653,16 @@ def _vnd(source: str, vi: str, en: str) -> Question:
     )
 
 
+def _owns(item: str, vi: str, en: str) -> Question:
+    return Question(
+        item, "boolean", f"Hộ có {vi} không?", f"Does the household own {en}?", required=False
+    )
+
+
+def _count(item: str, vi: str, en: str, most: int) -> Question:
+    return Question(item, "integer", vi, en, required=False, min=0, max=most)
+
+
 INCOME = Group(
     "income",
     "Thu nhập",
@@ -703,22 +703,21 @@ INCOME = Group(
             gate_en="Are the Phiếu B (B1) scorecard questions asked?",
             items=(
                 Question(
-                    "electricity_kwh_month",
+                    "electricity_kwh",
                     "integer",
-                    "Lượng điện tiêu thụ bình quân một tháng (kWh)",
-                    "Average electricity use per month (kWh)",
+                    "Điện tiêu thụ bình quân tháng (kWh)",
+                    "Electricity use per month (kWh)",
                     required=False,
                     min=0,
                     max=100_000,
                 ),
-                Question(
-                    "assets",
-                    "select_multiple",
-                    "Tài sản lâu bền hộ đang có",
-                    "Durable assets the household owns",
-                    required=False,
-                    choices="assets",
-                ),
+                _owns("fridge", "tủ lạnh", "a refrigerator"),
+                _count("motorbikes", "Số xe máy", "Number of motorbikes", 100),
+                _owns("car", "ô tô", "a car"),
+                _owns("air_conditioner", "điều hòa nhiệt độ", "an air conditioner"),
+                _owns("washing_machine", "máy giặt", "a washing machine"),
+                _count("cattle", "Số trâu, bò", "Buffaloes and cattle (head)", 10_000),
+                _count("pigs_goats", "Số lợn, dê, cừu", "Pigs, goats and sheep (head)", 100_000),
                 Question(
                     "cropland_m2",
                     "decimal",
@@ -727,33 +726,6 @@ INCOME = Group(
                     required=False,
                     min=0,
                     max=10_000_000,
-                ),
-                Question(
-                    "aquaculture_m2",
-                    "decimal",
-                    "Diện tích mặt nước nuôi trồng thủy sản (m²)",
-                    "Aquaculture water surface (m²)",
-                    required=False,
-                    min=0,
-                    max=10_000_000,
-                ),
-                Question(
-                    "large_livestock",
-                    "integer",
-                    "Số con trâu, bò, ngựa",
-                    "Buffaloes, cattle and horses (head)",
-                    required=False,
-                    min=0,
-                    max=10_000,
-                ),
-                Question(
-                    "small_livestock",
-                    "integer",
-                    "Số con lợn, dê, cừu",
-                    "Pigs, goats and sheep (head)",
-                    required=False,
-                    min=0,
-                    max=100_000,
                 ),
             ),
         ),

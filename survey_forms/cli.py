@@ -1,0 +1,45 @@
+"""`povcensus xform`: write the household questionnaire as an ODK XForm or an XLSForm.
+
+The command lives beside the code it drives; `povcensus.cli` imports it lazily.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+import click
+
+
+@click.command("xform")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.File("wb"),
+    help="File to write ('-' for standard output).",
+)
+@click.option(
+    "--xlsform",
+    is_flag=True,
+    help="Write the XLSForm workbook (.xlsx) instead of the XForm XML.",
+)
+def xform(output: BinaryIO, xlsform: bool) -> None:
+    """Write the household questionnaire (form povcensus_household) for ODK Collect/KoboCollect.
+
+    By default writes the XForm XML that ODK Collect downloads; with --xlsform writes the XLSForm
+    workbook to edit or to upload to ODK Central / KoboToolbox.
+
+    Example: povcensus xform -o povcensus_household.xml
+    """
+    from survey_forms import xform as forms
+    from survey_forms.questionnaire import FORM_ID, FORM_VERSION
+
+    data = forms.build_xlsform() if xlsform else forms.build_xform()
+    output.write(data)
+    if output.name != "<stdout>":
+        kind = "XLSForm" if xlsform else "XForm"
+        click.echo(
+            f"Đã ghi {kind} {FORM_ID} {FORM_VERSION} ({len(data):,} byte) vào {output.name}. / "
+            f"Wrote {kind} {FORM_ID} {FORM_VERSION} ({len(data):,} bytes) to {output.name}.",
+            err=True,
+        )

@@ -1,0 +1,539 @@
+"""The questionnaire as an ODK form, and ODK submissions back as canonical records.
+
+`build_xlsform()` writes QUESTIONNAIRE as an XLSForm workbook (survey, choices and settings
+sheets; Vietnamese and English labels, Vietnamese by default; the members roster as a repeat;
+ranges, relevance and the roster rules as XLSForm constraints); `build_xform()` converts it
+with pyxform into the XForm XML that ODK Collect / KoboCollect / Enketo download. The XForm
+bytes are the same on every call, so the md5 in the OpenRosa form list stays stable.
+
+`instance_to_household(xml)` reads a submitted instance into the canonical record plus
+`"meta": {"instanceID", "deprecatedID"}`; values are converted but not validated (the server
+validates next, so that every problem is reported at once). `household_to_instance(record)`
+does the reverse, as ODK Collect would, for tests and demos.
+
+The instance mirrors the record: identification answers sit in an `identification` group
+(flattened in the record), `dwelling` and `income` are groups, `members` is the repeat. A few
+form-only nodes exist for the form's own logic and are not part of the record:
+`survey_year`, `head_count`, `roster_check`, `income/sources_known`, `income/scorecard_used`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
+
+import defusedxml.ElementTree as safe_xml
+from defusedxml import DefusedXmlException
+from openpyxl import Workbook
+
+from survey_forms.errors import InvalidSubmission
+from survey_forms.questionnaire import (
+    FORM_ID,
+    FORM_VERSION,
+    QUESTIONNAIRE,
+    Condition,
+    Group,
+    Question,
+)
+
+__all__ = ["build_xlsform", "build_xform", "instance_to_household", "household_to_instance"]
+
+VI = "Vietnamese (vi)"
+EN = "English (en)"
+SURVEY_COLUMNS = (
+    "type",
+    "name",
+    f"label::{VI}",
+    f"label::{EN}",
+    f"hint::{VI}",
+    f"hint::{EN}",
+    "required",
+    f"required_message::{VI}",
+    f"required_message::{EN}",
+    "relevant",
+    "constraint",
+    f"constraint_message::{VI}",
+    f"constraint_message::{EN}",
+    "calculation",
+    "choice_filter",
+    "default",
+    "appearance",
+)
+CHOICE_COLUMNS = ("list_name", "name", f"label::{VI}", f"label::{EN}", "province")
+REQUIRED_MESSAGE = ("Câu hỏi này bắt buộc phải trả lời.", "This question must be answered.")
+_GATES = {"sources_12m": "sources_known", "scorecard": "scorecard_used"}
+
+
+# --- XLSForm --------------------------------------------------------------------------------------
+
+
+def build_xlsform() -> bytes:
+    """The questionnaire as an XLSForm workbook (.xlsx bytes)."""
+    workbook = Workbook()
+    survey = workbook.active
+    survey.title = "survey"
+    _write_sheet(survey, SURVEY_COLUMNS, _survey_rows())
+    _write_sheet(workbook.create_sheet("choices"), CHOICE_COLUMNS, _choice_rows())
+    settings = {
+        "form_title": f"{QUESTIONNAIRE.title_vi} / {QUESTIONNAIRE.title_en}",
+        "form_id": FORM_ID,
+        "version": FORM_VERSION,
+        "default_language": VI,
+        "instance_name": "concat(${household_id}, ' – ', ${head_name})",
+    }
+    _write_sheet(workbook.create_sheet("settings"), tuple(settings), [settings])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(sheet: Any, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([row.get(column, "") for column in columns])
+
+
+def _survey_rows() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for section in QUESTIONNAIRE.sections:
+        rows.extend(_group_rows(section))
+        if section.id == "identification":
+            rows.append(_calculate("survey_year", "format-date(${survey_date}, '%Y')"))
+        if section.id == "members":
+            rows.append(_calculate("head_count", "count(${relation}[. = 'head'])"))
+            rows.append(_roster_check())
+    return rows
+
+
+def _group_rows(group: Group) -> list[dict[str, Any]]:
+    kind = "repeat" if group.repeat else "group"
+    rows = [{"type": f"begin {kind}", "name": group.id, **_labels(group)}]
+    if group.optional:
+        rows[0]["relevant"] = f"${{{_GATES[group.id]}}} = 'yes'"
+    for item in group.items:
+        if isinstance(item, Group):
+            if item.optional:
+                rows.append(_gate_row(item))
+            rows.extend(_group_rows(item))
+        else:
+            rows.append(_question_row(item))
+    rows.append({"type": f"end {kind}"})
+    return rows
+
+
+def _gate_row(group: Group) -> dict[str, Any]:
+    row = {
+        "type": "select_one yes_no",
+        "name": _GATES[group.id],
+        f"label::{VI}": group.gate_vi,
+        f"label::{EN}": group.gate_en,
+        "required": "yes",
+        **_required_messages(),
+    }
+    if group.id == "scorecard":  # a record needs measured income or Phiếu B answers
+        row["constraint"] = f". = 'yes' or ${{{_GATES['sources_12m']}}} = 'yes'"
+        row[f"constraint_message::{VI}"] = "Cần có thu nhập 12 tháng qua hoặc Phiếu B."
+        row[f"constraint_message::{EN}"] = "Give the 12-month income or the Phiếu B answers."
+    return row
+
+
+def _question_row(question: Question) -> dict[str, Any]:
+    if question.xform_calculation:
+        return _calculate(question.id, question.xform_calculation)
+    row: dict[str, Any] = {
+        "type": _xlsform_type(question),
+        "name": question.id,
+        **_labels(question),
+    }
+    if question.required:
+        row.update(required="yes", **_required_messages())
+    if question.relevant is not None:
+        row["relevant"] = _relevant(question.relevant)
+    constraint = _constraint(question)
+    if constraint:
+        row["constraint"], row[f"constraint_message::{VI}"], row[f"constraint_message::{EN}"] = (
+            constraint
+        )
+    if question.choice_filter:
+        row["choice_filter"] = f"province = ${{{question.choice_filter}}}"
+        row["appearance"] = "minimal"
+    if question.id == "province_code":
+        row["appearance"] = "minimal"
+    if isinstance(question.default, (int, float)) and not isinstance(question.default, bool):
+        row["default"] = str(question.default)
+    return row
+
+
+def _xlsform_type(question: Question) -> str:
+    if question.type == "boolean":
+        return "select_one yes_no"
+    if question.type in ("select_one", "select_multiple"):
+        return f"{question.type} {question.choices}"
+    return question.type
+
+
+def _labels(item: Question | Group) -> dict[str, str]:
+    labels = {f"label::{VI}": item.label_vi, f"label::{EN}": item.label_en}
+    if isinstance(item, Question) and item.hint_vi:
+        labels.update({f"hint::{VI}": item.hint_vi, f"hint::{EN}": item.hint_en})
+    return labels
+
+
+def _required_messages() -> dict[str, str]:
+    return {
+        f"required_message::{VI}": REQUIRED_MESSAGE[0],
+        f"required_message::{EN}": REQUIRED_MESSAGE[1],
+    }
+
+
+def _relevant(condition: Condition) -> str:
+    if condition.age_under is not None:
+        return (
+            f"${{birth_year}} != '' and ${{survey_year}} - ${{birth_year}} < {condition.age_under}"
+        )
+    value = {True: "yes", False: "no"}.get(condition.equals, condition.equals)  # type: ignore[arg-type]
+    return f"${{{condition.field}}} = '{value}'"
+
+
+def _constraint(question: Question) -> tuple[str, str, str] | None:
+    """XPath constraint with its (vi, en) message, mirroring the schema's checks."""
+    if question.max_ref == "today":
+        return ". <= today()", "Ngày không được ở tương lai.", "The date cannot be in the future."
+    if question.max_ref == "survey_year":
+        low = _num(question.min)
+        return (
+            f". >= {low} and . <= ${{survey_year}}",
+            f"Phải từ {low} đến năm rà soát.",
+            f"Must be between {low} and the survey year.",
+        )
+    if question.type == "text" and question.max_length:
+        n = question.max_length
+        return f"string-length(.) <= {n}", f"Tối đa {n} ký tự.", f"At most {n} characters."
+    if question.min is None and question.max is None:
+        return None
+    low, high = _num(question.min), _num(question.max)
+    if question.min_exclusive:
+        return (
+            f". > {low} and . <= {high}",
+            f"Phải lớn hơn {low} và không quá {high}.",
+            f"Must be more than {low} and at most {high}.",
+        )
+    return (
+        f". >= {low} and . <= {high}",
+        f"Phải từ {low} đến {high}.",
+        f"Must be between {low} and {high}.",
+    )
+
+
+def _calculate(name: str, expression: str) -> dict[str, Any]:
+    return {"type": "calculate", "name": name, "calculation": expression}
+
+
+def _roster_check() -> dict[str, Any]:
+    return {
+        "type": "select_one yes_no",
+        "name": "roster_check",
+        f"label::{VI}": "Danh sách thành viên đã đủ và có đúng một chủ hộ?",
+        f"label::{EN}": "Is the member list complete, with exactly one head?",
+        "required": "yes",
+        **_required_messages(),
+        "constraint": ". = 'yes' and ${head_count} = 1",
+        f"constraint_message::{VI}": "Hộ phải có đúng một người là chủ hộ; hãy sửa danh sách thành viên.",
+        f"constraint_message::{EN}": "Exactly one member must be the head; correct the member list.",
+    }
+
+
+def _choice_rows() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for list_name in ["yes_no", *QUESTIONNAIRE.list_names()]:  # booleans are asked yes/no
+        for choice in QUESTIONNAIRE.choices(list_name):
+            row = {
+                "list_name": list_name,
+                "name": choice.value,
+                f"label::{VI}": choice.label_vi,
+                f"label::{EN}": choice.label_en,
+            }
+            if choice.province:
+                row["province"] = choice.province
+            rows.append(row)
+    return rows
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+# --- XForm ------------------------------------------------------------------------------------------
+
+
+def build_xform() -> bytes:
+    """The XForm XML (UTF-8 bytes) converted from the XLSForm by pyxform; identical on every call."""
+    return _build_xform()
+
+
+@cache
+def _build_xform() -> bytes:
+    from pyxform.xls2xform import convert  # imported late: pyxform is slow to import
+
+    warnings: list[str] = []
+    result = convert(
+        xlsform=io.BytesIO(build_xlsform()),
+        file_type=".xlsx",
+        form_name=FORM_ID,
+        warnings=warnings,
+        validate=False,
+        pretty_print=False,
+    )
+    return result.xform.encode("utf-8")
+
+
+# --- instance → record ---------------------------------------------------------------------------
+
+
+def instance_to_household(xml: bytes) -> dict[str, Any]:
+    """An ODK submission instance of this form → the canonical record plus `meta`.
+
+    Raises `XFormInstanceError` (a `ValueError`, message in Vietnamese and English) when the
+    XML is malformed, belongs to another form or version, or has no instanceID.
+    """
+    root = _parse(xml)
+    _check_form(root)
+    record: dict[str, Any] = {"form_id": FORM_ID, "form_version": FORM_VERSION}
+    children = _children(root)
+    for section in QUESTIONNAIRE.sections:
+        if section.flatten:
+            record.update(_read_group(section, children.get(section.id, [None])[0]))
+        elif section.repeat:
+            record[section.id] = [
+                _read_group(section, element) for element in children.get(section.id, [])
+            ]
+        else:
+            record[section.id] = _read_group(section, children.get(section.id, [None])[0])
+    record["meta"] = _read_meta(children)
+    return record
+
+
+class XFormInstanceError(InvalidSubmission):
+    """A submission that is not a well-formed instance of this form."""
+
+
+def _parse(xml: bytes) -> Element:
+    if not isinstance(xml, (bytes, bytearray, str)):
+        raise XFormInstanceError(
+            "not_xml", "Bản gửi không phải là XML.", "The submission is not XML."
+        )
+    try:
+        return safe_xml.fromstring(xml)
+    except DefusedXmlException:
+        raise XFormInstanceError(
+            "forbidden_xml",
+            "Bản gửi chứa DTD hoặc thực thể XML, không được phép.",
+            "The submission contains a DTD or XML entities, which are not allowed.",
+        ) from None
+    except ParseError as error:
+        raise XFormInstanceError(
+            "malformed_xml",
+            f"Bản gửi không phải XML hợp lệ: {error}",
+            f"The submission is not well-formed XML: {error}",
+        ) from None
+
+
+def _check_form(root: Element) -> None:
+    form_id, version = root.get("id"), root.get("version")
+    if form_id != FORM_ID:
+        raise XFormInstanceError(
+            "wrong_form",
+            f"Bản gửi thuộc biểu mẫu {form_id!r}, không phải {FORM_ID}.",
+            f"The submission belongs to form {form_id!r}, not {FORM_ID}.",
+        )
+    if version != FORM_VERSION:
+        raise XFormInstanceError(
+            "unknown_version",
+            f"Phiên bản biểu mẫu {version!r} không được hỗ trợ (hỗ trợ: {FORM_VERSION}).",
+            f"Form version {version!r} is not supported (supported: {FORM_VERSION}).",
+        )
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(element: Element | None) -> dict[str, list[Element]]:
+    found: dict[str, list[Element]] = {}
+    if element is not None:
+        for child in element:
+            found.setdefault(_local(child.tag), []).append(child)
+    return found
+
+
+def _read_group(group: Group, element: Element | None) -> dict[str, Any]:
+    children = _children(element)
+    values: dict[str, Any] = {}
+    for item in group.items:
+        if isinstance(item, Group):
+            values[item.id] = _read_optional(item, children)
+            continue
+        value = _convert(item, _text(children, item.id))
+        if group.open_keys:  # sparse answers: only what was asked and answered
+            if value is not None:
+                values[item.id] = value
+            continue
+        if value is None and item.default is not None:
+            value = list(item.default) if isinstance(item.default, tuple) else item.default
+        values[item.id] = value
+    return values
+
+
+def _read_optional(
+    group: Group, parent_children: dict[str, list[Element]]
+) -> dict[str, Any] | None:
+    """An optional sub-group is null in the record unless its yes/no gate was answered yes."""
+    if _text(parent_children, _GATES[group.id]) != "yes":
+        return None
+    return _read_group(group, parent_children.get(group.id, [None])[0])
+
+
+def _text(children: dict[str, list[Element]], name: str) -> str:
+    elements = children.get(name)
+    if not elements:
+        return ""
+    return (elements[0].text or "").strip()
+
+
+_INTEGER = re.compile(r"^-?\d+$")
+
+
+def _convert(question: Question, text: str) -> Any:
+    """Instance text → record value; unreadable text is kept so validation can report it."""
+    if text == "":
+        return None
+    kind = question.type
+    if kind == "integer":
+        return int(text) if _INTEGER.match(text) else text
+    if kind == "decimal":
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return number if math.isfinite(number) else text
+    if kind == "boolean":
+        return {"yes": True, "no": False}.get(text, text)
+    if kind == "select_multiple":
+        return text.split()
+    if kind == "geopoint":
+        return _geopoint(text)
+    return text
+
+
+def _geopoint(text: str) -> Any:
+    parts = text.split()
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        return text
+    if len(numbers) not in (2, 3, 4):
+        return text
+    accuracy = numbers[3] if len(numbers) == 4 else None
+    return {"lat": numbers[0], "lon": numbers[1], "accuracy_m": accuracy}
+
+
+def _read_meta(children: dict[str, list[Element]]) -> dict[str, Any]:
+    meta = _children(children.get("meta", [None])[0])
+    instance_id = _text(meta, "instanceID") or None
+    if not instance_id:
+        raise XFormInstanceError(
+            "no_instance_id",
+            "Bản gửi thiếu meta/instanceID.",
+            "The submission has no meta/instanceID.",
+        )
+    return {"instanceID": instance_id, "deprecatedID": _text(meta, "deprecatedID") or None}
+
+
+# --- record → instance (what ODK Collect would send) -------------------------------------------------
+
+
+def household_to_instance(
+    record: Mapping[str, Any],
+    *,
+    instance_id: str | None = None,
+    deprecated_id: str | None = None,
+) -> bytes:
+    """A canonical record as the instance XML ODK Collect would submit (UTF-8 bytes).
+
+    The instance id comes from the argument, else from `record["meta"]`, else a new
+    `uuid:…`. Only what the form asks is written: scorecard items of another scorecard file
+    are left out.
+    """
+    root = Element(FORM_ID, {"id": FORM_ID, "version": FORM_VERSION})
+    for section in QUESTIONNAIRE.sections:
+        if section.repeat:
+            for member in record.get(section.id) or []:
+                _write_group(SubElement(root, section.id), section, member)
+        else:
+            source = record if section.flatten else record.get(section.id)
+            _write_group(SubElement(root, section.id), section, source)
+        _write_form_nodes(root, section.id, record)
+    meta = SubElement(root, "meta")
+    given = record.get("meta") or {}
+    SubElement(meta, "instanceID").text = (
+        instance_id or given.get("instanceID") or f"uuid:{uuid.uuid4()}"
+    )
+    deprecated = deprecated_id or given.get("deprecatedID")
+    if deprecated:
+        SubElement(meta, "deprecatedID").text = deprecated
+    return b"<?xml version='1.0' encoding='UTF-8' ?>" + tostring(
+        root, encoding="utf-8", xml_declaration=False
+    )
+
+
+def _write_form_nodes(root: Element, section_id: str, record: Mapping[str, Any]) -> None:
+    if section_id == "identification":
+        SubElement(root, "survey_year").text = str(record.get("survey_date") or "")[:4]
+    elif section_id == "members":
+        heads = sum(1 for member in record.get("members") or [] if member.get("relation") == "head")
+        SubElement(root, "head_count").text = str(heads)
+        SubElement(root, "roster_check").text = "yes"
+
+
+def _write_group(element: Element, group: Group, values: Any) -> None:
+    values = values if isinstance(values, Mapping) else {}
+    for item in group.items:
+        if isinstance(item, Group):
+            present = values.get(item.id) is not None
+            SubElement(element, _GATES[item.id]).text = "yes" if present else "no"
+            _write_group(SubElement(element, item.id), item, values.get(item.id))
+        else:
+            SubElement(element, item.id).text = _format(item, values.get(item.id))
+
+
+def _format(question: Question, value: Any) -> str:
+    if value is None:
+        return ""
+    kind = question.type
+    if kind == "boolean":
+        return "yes" if value else "no"
+    if kind == "select_multiple":
+        return " ".join(value)
+    if kind == "geopoint":
+        parts = [value.get("lat"), value.get("lon")]
+        if value.get("accuracy_m") is not None:
+            parts += [0.0, value["accuracy_m"]]
+        return " ".join(str(part) for part in parts)
+    return str(value)
+
+
+def iter_form_fields() -> Iterator[tuple[str, Question]]:
+    """(instance path, question) for every answer node, e.g. `/povcensus_household/dwelling/latrine`."""
+    for path, question in QUESTIONNAIRE.iter_questions():
+        parts = path.replace("[]", "").split(".")
+        if parts[0] not in ("members", "dwelling", "income"):
+            parts = ["identification", *parts]
+        yield "/" + "/".join([FORM_ID, *parts]), question
