@@ -30,6 +30,7 @@ from server.schemas import ItemSchema
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 _item_schema = ItemSchema()
+_SQLITE_MAX_INT = 2**63 - 1
 
 
 @bp.record_once
@@ -189,8 +190,10 @@ def _int_arg(name: str, default: int, *, minimum: int) -> int:
         value = int(raw)
     except ValueError:
         raise ApiError("invalid_request", reason=f"{name} must be an integer") from None
-    if value < minimum:
-        raise ApiError("invalid_request", reason=f"{name} must be at least {minimum}")
+    if value < minimum or value > _SQLITE_MAX_INT:
+        raise ApiError(
+            "invalid_request", reason=f"{name} must be between {minimum} and {_SQLITE_MAX_INT}"
+        )
     return value
 
 

@@ -88,22 +88,27 @@ def _paths() -> dict[str, dict[str, Any]]:
 def document(app: Flask) -> dict[str, Any]:
     """The OpenAPI document (built once per app)."""
     if "povcensus_openapi" not in app.extensions:
-        spec = APISpec(
-            title="povcensus sync API",
-            version="1",
-            openapi_version="3.0.3",
-            plugins=[MarshmallowPlugin()],
-            info={
-                "description": "JSON batch sync (offline_sync.protocol). Errors: "
-                '{"error": {"code", "message", "message_vi", "details"}}.'
-            },
-            servers=[{"url": API_PREFIX}],
-            components={"securitySchemes": {"device": {"type": "http", "scheme": "bearer"}}},
-            security=[{"device": []}],
-        )
-        for name, schema in _SCHEMAS.items():
-            spec.components.schema(name, schema=schema)
-        for path, operations in _paths().items():
-            spec.path(path=path, operations=operations)
-        app.extensions["povcensus_openapi"] = spec.to_dict()
+        app.extensions["povcensus_openapi"] = build_document()
     return app.extensions["povcensus_openapi"]
+
+
+def build_document() -> dict[str, Any]:
+    """The OpenAPI document as a dict (no app needed)."""
+    spec = APISpec(
+        title="povcensus sync API",
+        version="1",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "JSON batch sync (offline_sync.protocol). Errors: "
+            '{"error": {"code", "message", "message_vi", "details"}}.'
+        },
+        servers=[{"url": API_PREFIX}],
+        components={"securitySchemes": {"device": {"type": "http", "scheme": "bearer"}}},
+        security=[{"device": []}],
+    )
+    for name, schema in _SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
+    for path, operations in _paths().items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

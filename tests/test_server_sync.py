@@ -246,6 +246,8 @@ def test_bad_requests_get_precise_4xx(live_server, enumerator):
     assert_error(
         session.get(live_server.url + PULL_PATH + "?cursor=abc", timeout=10), 400, "invalid_request"
     )
+    too_far = session.get(live_server.url + PULL_PATH, params={"cursor": 2**63}, timeout=10)
+    assert_error(too_far, 400, "invalid_request")  # found by the fuzz test: was a 500
 
 
 def test_tokens_are_checked(live_server, household):

@@ -1,0 +1,371 @@
+"""Review pages: home, commune queue, household file and decisions, audit, settings, language.
+
+Views parse the request, check role and commune scope, call `server.queries.review*` and
+render; no SQL here. Access (the security matrix in tests/test_review_security.py):
+anonymous → login page; enumerator → 403; commune staff → their own communes only (403
+elsewhere); province → read every commune, audit and settings, no commune decision; admin → all.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from server.auth import commune_scope, current_user, login_required, require_commune
+from server.db import get_db
+from server.queries import review as review_queries
+from server.queries import review_commune as steps_queries
+from server.queries import rounds as round_queries
+from server.review import forms, labels
+from server.review.forms import DecisionForm, LanguageForm, SettingsForm
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+READERS = ("commune", "province", "admin")
+WRITERS = ("commune", "admin")
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {
+        "CLASS_LABELS": labels.CLASS_LABELS,
+        "STATUS_LABELS": labels.STATUS_LABELS,
+        "FLAG_LABELS": labels.FLAG_LABELS,
+        "CATEGORY_LABELS": labels.CATEGORY_LABELS,
+        "ACTION_LABELS": labels.ACTION_LABELS,
+        "language_form": LanguageForm(formdata=None),
+    }
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def commune_page(*, write: bool = False) -> Callable[[Callable], Callable]:
+    """Signed in, a reviewing role, and the commune in the user's scope (else 403)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(commune: str, *args: Any, **kwargs: Any):
+            if current_user().role not in (WRITERS if write else READERS):
+                abort(403)
+            require_commune(commune)
+            return view(commune, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def province_page(view: Callable) -> Callable:
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any):
+        if current_user().role not in ("province", "admin"):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def can_write() -> bool:
+    user = current_user()
+    return user is not None and user.role in WRITERS
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def current_round() -> dict[str, Any] | None:
+    """The round asked for (`?round=<label>`), else the province's open annual round, else the
+    latest one."""
+    db, province = get_db(), current_app.config["PROVINCE"]
+    label = request.args.get("round")
+    if label:
+        found = round_queries.get_round(db, label)
+        if found is None or found["province_code"] != province:
+            abort(404)
+        return found
+    found = round_queries.open_round_for(db, province)
+    if found is None:
+        rounds = [r for r in round_queries.list_rounds(db) if r["province_code"] == province]
+        found = rounds[-1] if rounds else None
+    return found
+
+
+def need_round() -> dict[str, Any]:
+    found = current_round()
+    if found is None:
+        abort(404, description=_("No review round has been opened yet."))
+    return found
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def refused(error: review_queries.ReviewError) -> None:
+    flash(error.message(locale()), "error")
+
+
+def commune_info(code: str) -> dict[str, Any]:
+    row = get_db().execute("SELECT code, name FROM communes WHERE code = ?", [code]).fetchone()
+    return {"code": code, "name": row[1] if row else code}
+
+
+def page_context(commune: str, review_round: dict[str, Any]) -> dict[str, Any]:
+    """What every commune page's layout needs."""
+    return {
+        "commune": commune_info(commune),
+        "review_round": review_round,
+        "can_write": can_write() and review_round["status"] == "open",
+        "recognition": steps_queries.recognition(get_db(), review_round["id"], commune),
+    }
+
+
+# --- home, language -----------------------------------------------------------------------
+
+
+def site_index():
+    """`/`: the review home for signed-in people, else the login page."""
+    if current_user() is None:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("review.home"))
+
+
+@bp.record_once
+def _home_rule(state) -> None:
+    state.app.add_url_rule("/", "index", site_index)
+
+
+@bp.get("/")
+@login_required
+def home():
+    user = current_user()
+    if user.role not in READERS:
+        abort(403)
+    review_round = current_round()
+    communes = commune_scope(user)
+    if user.role == "commune" and len(communes) == 1:
+        return redirect(url_for("review.queue", commune=communes[0]))
+    summary = steps_summary(review_round, communes) if review_round else []
+    return render_template("review/home.html", review_round=review_round, communes=summary)
+
+
+def steps_summary(review_round: dict[str, Any], communes: tuple[str, ...]) -> list[dict]:
+    db = get_db()
+    counts = (
+        {
+            row[0]: row[1]
+            for row in db.execute(
+                "SELECT commune_code, count(*) FROM households WHERE round_id = ? GROUP BY 1",
+                [review_round["id"]],
+            )
+        }
+        if communes
+        else {}
+    )
+    recognised = {
+        row[0]
+        for row in db.execute(
+            "SELECT commune_code FROM review_recognitions WHERE round_id = ?", [review_round["id"]]
+        )
+    }
+    names = dict(db.execute("SELECT code, name FROM communes").fetchall())
+    return [
+        {
+            "code": c,
+            "name": names.get(c, c),
+            "households": counts.get(c, 0),
+            "recognised": c in recognised,
+        }
+        for c in communes
+    ]
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data in current_app.config["LANGUAGES"]:
+        session["lang"] = form.lang.data
+    target = form.next.data or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("review.home")
+    return redirect(target)
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+
+@bp.get("/c/<commune>/")
+@commune_page()
+def queue(commune: str):
+    review_round = need_round()
+    args = request.args
+    wanted = review_queries.QueueFilter(
+        commune_code=commune,
+        klass=args.get("class") if args.get("class") in review_queries.CLASSES else None,
+        village=args.get("village") or None,
+        status=args.get("status") if args.get("status") in review_queries.STATUSES else None,
+        sort=args.get("sort") if args.get("sort") in review_queries.SORTS else "household",
+        page=args.get("page", 1, type=int),
+    )
+    db = get_db()
+    return render_template(
+        "review/queue.html",
+        page=review_queries.list_queue(db, review_round["id"], wanted),
+        counts=review_queries.queue_counts(db, review_round["id"], commune),
+        villages=review_queries.villages(db, review_round["id"], commune),
+        wanted=wanted,
+        classes=review_queries.CLASSES,
+        statuses=review_queries.STATUSES,
+        sorts=review_queries.SORTS,
+        page_url=lambda number: url_for(
+            "review.queue", commune=commune, **{**request.args.to_dict(), "page": number}
+        ),
+        **page_context(commune, review_round),
+    )
+
+
+# --- one household ------------------------------------------------------------------------
+
+
+def household_or_404(review_round: dict, commune: str, household_id: str) -> dict[str, Any]:
+    found = review_queries.household_file(get_db(), review_round["id"], household_id)
+    # A household of another commune is "not found" here, never shown through this URL.
+    if found is None or found["state"]["commune_code"] != commune:
+        abort(404)
+    return found
+
+
+@bp.get("/c/<commune>/h/<household_id>")
+@commune_page()
+def household(commune: str, household_id: str):
+    review_round = need_round()
+    found = household_or_404(review_round, commune, household_id)
+    form = DecisionForm(formdata=None, version=found["state"]["version"])
+    return render_template(
+        "review/household.html",
+        file=found,
+        form=form,
+        complaint_form=forms.ComplaintForm(formdata=None, received_on=today()),
+        complaints=[
+            c
+            for c in steps_queries.list_complaints(get_db(), review_round["id"], commune)
+            if c["household_id"] == household_id
+        ],
+        locale=locale(),
+        **page_context(commune, review_round),
+    )
+
+
+@bp.post("/c/<commune>/h/<household_id>/decision")
+@commune_page(write=True)
+def decide(commune: str, household_id: str):
+    review_round = need_round()
+    household_or_404(review_round, commune, household_id)
+    form = DecisionForm()
+    back = redirect(
+        url_for(
+            "review.household",
+            commune=commune,
+            household_id=household_id,
+            round=request.args.get("round"),
+        )
+    )
+    if not form.validate_on_submit():
+        flash(_("The form is incomplete or expired; please try again."), "error")
+        return back
+    try:
+        review_queries.record_decision(
+            get_db(),
+            round_id=review_round["id"],
+            household_id=household_id,
+            user_id=current_user().id,
+            decision=form.decision.data,
+            version=int(form.version.data),
+            reason=form.comment.data,
+            override_class=form.override_class.data or None,
+        )
+    except (review_queries.ReviewError, ValueError) as error:
+        if isinstance(error, review_queries.ReviewError):
+            refused(error)
+        else:
+            flash(_("The form is incomplete or expired; please try again."), "error")
+        return back
+    flash(_("Decision recorded."), "ok")
+    return redirect(url_for("review.queue", commune=commune, round=request.args.get("round")))
+
+
+# --- province: audit and settings ---------------------------------------------------------
+
+
+@bp.get("/audit")
+@province_page
+def audit():
+    communes = commune_scope(current_user())
+    wanted = request.args.get("commune") or None
+    if wanted and wanted not in communes:
+        abort(403)
+    action = request.args.get("action") or None
+    page = review_queries.audit_events(
+        get_db(),
+        communes=(wanted,) if wanted else communes,
+        action=action if action in labels.ACTION_LABELS else None,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "review/audit.html", page=page, wanted=wanted, action=action, communes=communes
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@province_page
+def settings():
+    review_round = need_round()
+    db = get_db()
+    current = steps_queries.round_settings(db, review_round)
+    form = SettingsForm(
+        data={"posting_days": current["posting_days"], "holidays": current["holidays"]}
+    )
+    if request.method == "POST":
+        form = SettingsForm()
+        if form.validate_on_submit():
+            try:
+                steps_queries.save_settings(
+                    db,
+                    review_round["id"],
+                    posting_days=form.posting_days.data,
+                    holidays=form.holidays.data or "",
+                    user_id=current_user().id,
+                )
+            except review_queries.ReviewError as error:
+                refused(error)
+            except ValueError:
+                flash(_("A holiday is not a date (YYYY-MM-DD)."), "error")
+            else:
+                flash(_("Settings saved."), "ok")
+                return redirect(url_for("review.settings", round=request.args.get("round")))
+    return render_template(
+        "review/settings.html", form=form, review_round=review_round, current=current
+    )
