@@ -25,7 +25,8 @@ import shapely
 COMMUNES_CSV = Path(__file__).resolve().parents[1] / "survey_forms" / "data" / "communes.csv"
 WGS84 = "EPSG:4326"
 METRIC_CRS = "EPSG:32648"  # UTM 48N: metres, area error < 1 % across Vietnam
-MAX_VERTICES_PROVINCE = 30_000  # above this, a layer is simplified before drawing
+MIN_VERTEX_BUDGET = 30_000  # a province layer below this is never simplified
+VERTICES_PER_FEATURE = 40  # national budget: ~133,000 vertices keeps the HTML under 5 MB
 BOUNDARY_COLUMNS = ["commune_code", "name", "province_code", "matched", "approximate", "geometry"]
 
 
@@ -111,13 +112,15 @@ def import_boundaries(
     code_field: str,
     layer: str | None = None,
     repair: bool = True,
-    max_vertices: int | None = MAX_VERTICES_PROVINCE,
+    max_vertices: int | str | None = "auto",
 ) -> ImportReport:
     """Read a boundary file and return an `ImportReport` whose ``boundaries`` is ready to map.
 
     Formats: GeoJSON, GeoPackage (``layer`` picks one), Shapefile (the ``.shp``; a ``.zip`` works
     too). Without a CRS the file is taken as EPSG:4326. ``repair=False`` reports invalid
-    geometries and drops them instead of repairing. ``max_vertices=None`` never simplifies.
+    geometries and drops them instead of repairing. ``max_vertices="auto"`` simplifies only
+    layers above `vertex_budget` (a province keeps its detail, a national layer is thinned);
+    ``None`` never simplifies.
     """
     raw = _read(path, layer)
     if code_field not in raw.columns:
@@ -140,7 +143,8 @@ def import_boundaries(
     gdf = _clean_geometries(gdf, report, repair=repair)
     gdf = _merge_duplicates(gdf, report)
     gdf = _match(gdf, report)
-    gdf = simplify_layer(gdf, max_vertices=max_vertices, report=report)
+    budget = vertex_budget(len(gdf)) if max_vertices == "auto" else max_vertices
+    gdf = simplify_layer(gdf, max_vertices=budget, report=report)
     report.boundaries = gdf
     return report
 
@@ -222,13 +226,18 @@ def count_vertices(gdf: gpd.GeoDataFrame) -> int:
     return int(shapely.get_num_coordinates(gdf.geometry.values).sum())
 
 
+def vertex_budget(features: int) -> int:
+    """How many vertices a layer of ``features`` communes may keep for a light web map."""
+    return max(MIN_VERTEX_BUDGET, VERTICES_PER_FEATURE * features)
+
+
 def simplify_layer(
     gdf: gpd.GeoDataFrame, *, max_vertices: int | None, report: ImportReport | None = None
 ) -> gpd.GeoDataFrame:
     """Simplify (topology-preserving, per polygon) until the layer has at most ``max_vertices``.
 
-    The tolerance starts at ~10 m and doubles, so small layers are never touched and large ones
-    lose only what a commune-level web map cannot show anyway.
+    The tolerance starts at ~10 m and grows by half each step, so small layers are never touched
+    and large ones lose only what a commune-level web map cannot show anyway.
     """
     before = count_vertices(gdf)
     if report is not None:
@@ -238,9 +247,9 @@ def simplify_layer(
     tolerance, simplified = 0.0001, gdf
     while count_vertices(simplified) > max_vertices and tolerance < 0.05:
         simplified = gdf.assign(geometry=gdf.geometry.simplify(tolerance, preserve_topology=True))
-        tolerance *= 2
+        tolerance *= 1.5
     if report is not None:
-        report.simplify_tolerance = tolerance / 2
+        report.simplify_tolerance = tolerance / 1.5
         report.vertices_after = count_vertices(simplified)
     return simplified
 
