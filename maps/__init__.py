@@ -2,7 +2,8 @@
 
 Public API (docs/maps.md):
 
-- `maps.aggregate.commune_aggregates(scores_df)`, `totals`, `rates_from_counts`, `change_between`
+- `maps.aggregate.commune_aggregates(scores_df)`, `with_mpi`, `totals`, `rates_from_counts`,
+  `change_between`
 - `maps.boundaries.import_boundaries(path, code_field=…)`, `default_boundaries(province)`,
   `national_boundaries()`, `load_communes()`
 - `maps.crosswalk.load_crosswalk(path=None)`, `to_current_layout(old_aggregates, crosswalk)`
@@ -21,6 +22,7 @@ _EXPORTS = {
     "totals": "maps.aggregate",
     "rates_from_counts": "maps.aggregate",
     "change_between": "maps.aggregate",
+    "with_mpi": "maps.aggregate",
     "import_boundaries": "maps.boundaries",
     "default_boundaries": "maps.boundaries",
     "national_boundaries": "maps.boundaries",

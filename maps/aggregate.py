@@ -54,6 +54,21 @@ def commune_aggregates(
     return rates_from_counts(counts, indicators=list(frame.columns))
 
 
+def with_mpi(scores_df: pd.DataFrame, mpi_df: pd.DataFrame) -> pd.DataFrame:
+    """Attach `scoring.mpi.mpi_tables` results (``c_i``, ``size``, ``mpi_poor``) to a scores frame.
+
+    Only those three columns are taken, by ``household_id``: the MPI's own ``dep_<indicator>``
+    columns would otherwise be mistaken for the national standard's indicators.
+    """
+    extra = mpi_df[["household_id", "c_i", "size", "mpi_poor"]]
+    clash = [c for c in ("c_i", "size", "mpi_poor") if c in scores_df.columns]
+    merged = scores_df.drop(columns=clash).merge(
+        extra, on="household_id", how="left", validate="one_to_one"
+    )
+    merged.index = scores_df.index
+    return merged
+
+
 def indicators_of(aggregates: pd.DataFrame) -> list[str]:
     """Indicator ids present in an aggregates table, in column order."""
     return [
