@@ -19,8 +19,9 @@ import datetime as dt
 import math
 import numbers
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validates_schema
@@ -44,12 +45,23 @@ _ITEM_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SCORECARD_TEXT_MAX = 200
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What marshmallow stores as an error message: a code and the parameters of its message."""
+
+    code: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+def _problem(code: str, **params: Any) -> Problem:
+    return Problem(code, tuple(params.items()))
+
+
 class _Code(ValidationError):
-    """A validation failure carried as a message code, optionally with parameters."""
+    """A validation failure carried as a `Problem` (rendered only if errors are reported)."""
 
     def __init__(self, code: str, **params: Any):
-        text = code if not params else code + "|" + "|".join(f"{k}={v}" for k, v in params.items())
-        super().__init__(text)
+        super().__init__([_problem(code, **params)])
 
 
 # --- answer fields ---------------------------------------------------------------------------
@@ -321,6 +333,7 @@ class _RecordSchema(Schema):
 
     class Meta:
         unknown = EXCLUDE  # reported by `_deserialize`, except private "_" keys
+        register = False  # keep generated names out of marshmallow's global class registry
 
     def _deserialize(
         self, data: Any, *, error_store: Any, many: bool = False, index: Any = None, **kwargs: Any
@@ -445,20 +458,20 @@ def _check_commune(data: dict, errors: dict) -> None:
     if province and commune:
         found = communes_by_code()[commune]
         if found.province_code != province:
-            errors["commune_code"] = [f"commune_not_in_province|given={province}"]
+            errors["commune_code"] = [_problem("commune_not_in_province", given=province)]
 
 
 def _check_roster(members: list[dict], survey_year: int | None, errors: dict) -> None:
     found: dict[int, dict[str, list[str]]] = {}
 
-    def add(index: int, key: str, code: str) -> None:
-        found.setdefault(index, {}).setdefault(key, []).append(code)
+    def add(index: int, key: str, code: str, **params: Any) -> None:
+        found.setdefault(index, {}).setdefault(key, []).append(_problem(code, **params))
 
     heads, numbers_seen = 0, set()
     for index, member in enumerate(members):
         birth_year = member.get("birth_year")
         if survey_year is not None and birth_year is not None and birth_year > survey_year:
-            add(index, "birth_year", f"after_survey_year|max={survey_year}")
+            add(index, "birth_year", "after_survey_year", max=survey_year)
         number = member.get("member_no")
         if number is not None:
             if number in numbers_seen:
@@ -467,7 +480,7 @@ def _check_roster(members: list[dict], survey_year: int | None, errors: dict) ->
         if member.get("relation") == "head":
             heads += 1
             if heads > 1:
-                add(index, "relation", f"several_heads|count={heads}")
+                add(index, "relation", "several_heads", count=heads)
         for key, condition in _CONDITIONAL:
             if member.get(key) is not None and _applies(condition, member, survey_year) is False:
                 add(index, key, "not_applicable")
@@ -529,13 +542,13 @@ def _field_errors(record: Any, messages: Any) -> list[FieldError]:
     household_id = None
     if isinstance(record, Mapping) and isinstance(record.get("household_id"), str):
         household_id = record["household_id"]
-    flat: list[tuple[tuple, str]] = []
+    flat: list[tuple[tuple, Any]] = []
     _flatten(messages, (), flat)
     flat.sort(key=lambda item: _order_key(item[0]))
     return [_make_error(record, household_id, path, message) for path, message in flat]
 
 
-def _flatten(messages: Any, path: tuple, out: list[tuple[tuple, str]]) -> None:
+def _flatten(messages: Any, path: tuple, out: list[tuple[tuple, Any]]) -> None:
     if isinstance(messages, dict):
         for key, value in messages.items():
             _flatten(value, path if key == "_schema" else path + (key,), out)
@@ -543,12 +556,14 @@ def _flatten(messages: Any, path: tuple, out: list[tuple[tuple, str]]) -> None:
         for value in messages:
             _flatten(value, path, out)
     else:
-        out.append((path, str(messages)))
+        out.append((path, messages))
 
 
-def _make_error(record: Any, household_id: str | None, path: tuple, message: str) -> FieldError:
-    code, *pairs = message.split("|")
-    params: dict[str, Any] = dict(pair.split("=", 1) for pair in pairs)
+def _make_error(record: Any, household_id: str | None, path: tuple, message: Any) -> FieldError:
+    if isinstance(message, Problem):
+        code, params = message.code, dict(message.params)
+    else:  # a plain code, or a message of marshmallow's own
+        code, params = str(message), {}
     template = _template(path)
     label_vi, label_en = _label(template, path)
     question = _QUESTIONS.get(template)
@@ -673,11 +688,3 @@ def _build_labels() -> tuple[dict[str, tuple[str, str]], dict[str, Question], di
 
 
 _LABELS, _QUESTIONS, _ORDER = _build_labels()
-
-
-def iter_errors(
-    records: Iterable[Any], *, today: dt.date | None = None
-) -> Iterable[list[FieldError]]:
-    """`validate_household` over many records (a convenience for batch checks)."""
-    for record in records:
-        yield validate_household(record, today=today)

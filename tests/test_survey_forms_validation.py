@@ -155,6 +155,8 @@ FIELD_CASES = [
     ("dwelling.devices", ["tv", "tv"], "dwelling.devices", "duplicate_choice"),
     ("dwelling.devices", ["fax"], "dwelling.devices", "choice"),
     ("dwelling.devices", "tv", "dwelling.devices", "type_list"),
+    ("dwelling.devices", ["a|b=c"], "dwelling.devices", "choice"),  # message syntax in data
+    ("dwelling.devices", [{"tv": 1}], "dwelling.devices", "choice"),
     ("dwelling.floor_area_m2", "30", "dwelling.floor_area_m2", "type_number"),
     ("dwelling.floor_area_m2", float("nan"), "dwelling.floor_area_m2", "type_number"),
     ("dwelling.latrine", "septic tank", "dwelling.latrine", "choice"),
@@ -248,8 +250,9 @@ def test_non_string_keys_are_unknown_fields(record):
     assert [(e.path, e.code) for e in errors_of(record)] == [("dwelling.3", "unknown_field")]
 
 
+TEXTS = st.text(max_size=8) | st.sampled_from(["|", "a=b", "{value}", "{0}", "%s", "head", "tv"])
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers() | st.floats() | TEXTS,
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
     ),

@@ -172,3 +172,14 @@ def test_non_bytes_input_is_refused():
     with pytest.raises(XFormInstanceError) as raised:
         instance_to_household(None)  # type: ignore[arg-type]
     assert raised.value.code == "not_xml"
+
+
+def test_shipped_example_instance_is_the_example_record(record):
+    """survey_forms/examples/household-instance.xml (for curl and manual tests) stays in step."""
+    xml = (EXAMPLE.parent / "household-instance.xml").read_bytes()
+    back = instance_to_household(xml)
+    assert back.pop("meta") == {
+        "instanceID": "uuid:2b0f6c1e-5a7d-4e0b-9a51-3f2d8c7e1a44",
+        "deprecatedID": None,
+    }
+    assert back == record
