@@ -98,7 +98,9 @@ def choropleth(
     layer = map_layer(data, boundaries)
     specs = [_measure_spec(layer, m, scheme, k, thresholds, lang, indicator_labels) for m in chosen]
     fmap = LeanMap(tiles=tiles, control_scale=True, prefer_canvas=False)
-    _CommuneLayer(_features(layer, specs, lang), [s["public"] for s in specs], lang).add_to(fmap)
+    _CommuneLayer(
+        _features(layer, specs, lang), [s["public"] for s in specs], lang, auto_title=title is None
+    ).add_to(fmap)
     _add_title(
         fmap,
         title or pick(measure_pair(measure, indicator_labels), lang),
@@ -318,14 +320,17 @@ class _CommuneLayer(MacroElement):
   map.on("baselayerchange", function(e){
     if (e.layer.pcIndex === undefined) return;
     current = e.layer.pcIndex; layer.setStyle(style); legend.update();
+    var heading = document.querySelector(".pc-title-text");
+    if ({{ this.auto_title }} && heading) heading.innerHTML = measures[current].label;
   });
 })();
 {% endmacro %}
 """
     )
 
-    def __init__(self, data: dict, measures: list[dict], lang: str):
+    def __init__(self, data: dict, measures: list[dict], lang: str, *, auto_title: bool = False):
         super().__init__()
+        self.auto_title = "true" if auto_title else "false"  # the title follows the chosen measure
         self._name = "CommuneLayer"
         self.data_json = safe_json(data)
         self.measures_json = safe_json(measures)
@@ -343,7 +348,7 @@ def _add_title(fmap: folium.Map, title: str, approximate: bool, lang: str) -> No
     box = (
         '<div class="pc-title" style="position:fixed;top:10px;left:60px;z-index:1000;background:#fff;'
         'padding:6px 10px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:14px sans-serif">'
-        f"<b>{html.escape(title)}</b>{note}</div>"
+        f'<b class="pc-title-text">{html.escape(title)}</b>{note}</div>'
     )
     fmap.get_root().html.add_child(Element(box))
 
