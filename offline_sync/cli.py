@@ -84,7 +84,7 @@ def sync(ctx: click.Context, store: Path | None) -> None:
 
 
 def _store(ctx: click.Context) -> Outbox:
-    obj = ctx.find_root().obj or {}
+    obj = ctx.ensure_object(dict)  # the dict the `sync` group set, shared by its commands
     if "store" not in obj:
         obj["store"] = Outbox(obj.get("store_path"))
         ctx.call_on_close(obj["store"].close)

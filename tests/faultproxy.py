@@ -102,8 +102,11 @@ class FaultProxy:
 
     def stop(self) -> None:
         self._stop.set()
-        self._listener.close()
-        for sock in list(self._sockets):
+        for sock in [self._listener, *self._sockets]:
+            try:  # wakes a thread blocked in recv (close alone does not)
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             _close(sock)
         for thread in self._threads:
             thread.join(5)
