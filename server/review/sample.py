@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import unicodedata
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,8 @@ def sample_record(
     if not _EXAMPLE_CACHE:
         _EXAMPLE_CACHE.update(_example())
     record = copy.deepcopy(_EXAMPLE_CACHE)
-    slug = "".join(ch for ch in village.lower() if ch.isalnum())[:12] or "v"
+    ascii_name = unicodedata.normalize("NFKD", village.lower().replace("đ", "d"))
+    slug = "".join(ch for ch in ascii_name if ch.isascii() and ch.isalnum())[:12] or "v"
     record.update(
         household_id=f"{commune}-{slug}-{number:04d}",
         commune_code=commune,

@@ -237,7 +237,7 @@ def queue(commune: str):
         counts=review_queries.queue_counts(db, review_round["id"], commune),
         villages=review_queries.villages(db, review_round["id"], commune),
         wanted=wanted,
-        classes=review_queries.CLASSES,
+        class_codes=review_queries.CLASSES,
         statuses=review_queries.STATUSES,
         sorts=review_queries.SORTS,
         page_url=lambda number: url_for(

@@ -1,0 +1,427 @@
+"""The commune review workflow end to end: decisions (and their delivery to the device),
+village meetings, posting, complaints, recognition, movement across rounds, locking."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from test_review_support import OWN, make_review
+
+from server.queries import review as rq
+from server.queries import review_commune as cq
+from server.queries.rounds import close_round
+from server.queries.rounds import open_round as open_review_round
+
+TODAY = date(2026, 11, 27)
+
+
+@pytest.fixture
+def review(app, db, open_round):
+    return make_review(app, db, open_round())
+
+
+LONG_AGO = TODAY - timedelta(days=20)
+
+
+def decide(client, review, household_id, decision, comment="", override_class="", version=None):
+    if version is None:
+        version = rq.household_state(review.db, review.round["id"], household_id)["version"]
+    return client.post(
+        f"/review/c/{OWN}/h/{household_id}/decision",
+        data={
+            "decision": decision,
+            "version": version,
+            "comment": comment,
+            "override_class": override_class,
+        },
+    )
+
+
+def state(review, household_id, round_id=None):
+    return rq.household_state(review.db, round_id or review.round["id"], household_id)
+
+
+def pull(client, token):
+    response = client.get("/api/v1/sync/pull", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    return [c for c in response.get_json()["changes"] if c["kind"] == "decision"]
+
+
+def test_return_reaches_the_device_and_comes_back_with_the_new_version(review, client, make_token):
+    returned = review.add("poor", head_name="Lê Văn Trả")
+    review.login(client, "head")
+    response = decide(client, review, returned, "returned", comment="Kiểm tra lại diện tích nhà")
+    assert response.status_code == 302
+    assert state(review, returned)["status"] == "returned"
+
+    changes = pull(client, make_token("enum"))
+    assert [(c["household_id"], c["data"]["action"], c["data"]["comment"]) for c in changes] == [
+        (returned, "return", "Kiểm tra lại diện tích nhà")
+    ]
+
+    review.resubmit(returned, "poor")
+    assert state(review, returned)["status"] == "resubmitted"
+    page = client.get(f"/review/c/{OWN}/h/{returned}").get_data(as_text=True)
+    assert "Kiểm tra lại diện tích nhà" in page and 'id="return-comment"' in page
+
+
+def test_a_return_needs_a_comment_and_a_stale_version_is_refused(review, client):
+    household_id = review.add("poor")
+    review.login(client, "head")
+    decide(client, review, household_id, "returned", comment="   ")
+    assert state(review, household_id)["status"] == "submitted"
+    review.resubmit(household_id, "poor")
+    decide(client, review, household_id, "confirmed", version=1)
+    assert state(review, household_id)["status"] == "submitted"
+    decide(client, review, household_id, "confirmed", version=2)
+    assert state(review, household_id)["status"] == "confirmed"
+
+
+def test_override_keeps_the_computed_class_beside_it_everywhere(review, client):
+    household_id = review.add("poor", head_name="Phạm Thị Điều")
+    review.login(client, "head")
+    decide(client, review, household_id, "overridden", override_class="near_poor")  # no reason
+    assert state(review, household_id)["status"] == "submitted"
+    decide(
+        client,
+        review,
+        household_id,
+        "overridden",
+        override_class="near_poor",
+        comment="Con trai đã có việc làm ổn định",
+    )
+    row = state(review, household_id)
+    assert (row["computed_class"], row["final_class"], row["status"]) == (
+        "poor",
+        "near_poor",
+        "overridden",
+    )
+
+    queue = client.get(f"/review/c/{OWN}/").get_data(as_text=True)
+    assert "cls-near_poor" in queue and "cls-poor" in queue  # final and computed, same row
+    listed = rq.overrides(review.db, review.round["id"], [OWN])
+    assert [(r["household_id"], r["computed_class"], r["final_class"]) for r in listed] == [
+        (household_id, "poor", "near_poor")
+    ]
+    event = review.db.execute(
+        "SELECT action, comment, user_id, data FROM review_events WHERE household_id = ?",
+        [household_id],
+    ).fetchone()
+    assert event[:3] == ("override", "Con trai đã có việc làm ổn định", review.users["head"].id)
+    assert json.loads(event[3])["computed_class"] == "poor"
+
+
+def test_queue_filters_sorts_and_pages_in_sql(review, client):
+    for number in range(7):
+        review.add("poor" if number % 2 else "not_poor", village=f"Thôn {number % 3 + 1}")
+    wanted = rq.QueueFilter(OWN, klass="poor", sort="village", page=1)
+    page = rq.list_queue(review.db, review.round["id"], wanted, page_size=2)
+    assert (page["total"], page["pages"], len(page["rows"])) == (3, 2, 2)
+    assert all(r["final_class"] == "poor" for r in page["rows"])
+    villages = [r["village"] for r in page["rows"]]
+    assert villages == sorted(villages)
+    only = rq.list_queue(review.db, review.round["id"], rq.QueueFilter(OWN, village="Thôn 2"))
+    assert {r["village"] for r in only["rows"]} == {"Thôn 2"}
+    review.login(client, "head")
+    html = client.get(f"/review/c/{OWN}/?class=not_poor&status=submitted").get_data(as_text=True)
+    assert html.count('href="/review/c/18496/h/') == 4
+
+
+def _decide_all(review, round_id, decision="confirmed"):
+    for row in rq.decisions(review.db, round_id, [OWN]):
+        if row["status"] in ("submitted", "resubmitted"):
+            rq.record_decision(
+                review.db,
+                round_id=round_id,
+                household_id=row["household_id"],
+                user_id=review.users["head"].id,
+                decision=decision,
+                version=row["version"],
+            )
+
+
+def _meet(review, round_id, village="Thôn 1", attendees=10, agree=6):
+    return cq.record_meeting(
+        review.db,
+        round_id=round_id,
+        commune_code=OWN,
+        village=village,
+        held_on=LONG_AGO,
+        chair="Trưởng thôn",
+        secretary=None,
+        attendees=attendees,
+        agree=agree,
+        note=None,
+        user_id=review.users["head"].id,
+    )
+
+
+def test_meeting_needs_checked_households_and_half_the_attendees(review, client, make_token):
+    first, second = review.add("poor"), review.add("near_poor")
+    with pytest.raises(rq.ReviewError):
+        _meet(review, review.round["id"])
+    _decide_all(review, review.round["id"])
+    failed = _meet(review, review.round["id"], attendees=10, agree=4)
+    assert not failed["passed"]
+    assert {state(review, h)["status"] for h in (first, second)} == {"resurvey"}
+    actions = {(c["household_id"], c["data"]["action"]) for c in pull(client, make_token("enum"))}
+    assert actions == {(first, "resurvey"), (second, "resurvey")}
+
+    review.resubmit(first, "poor")
+    review.resubmit(second, "near_poor")
+    _decide_all(review, review.round["id"])
+    assert _meet(review, review.round["id"], attendees=10, agree=5)["passed"]  # exactly 50 %
+    review.login(client, "head")
+    minutes = client.get(f"/review/c/{OWN}/meetings/{failed['id']}").get_data(as_text=True)
+    assert "4" in minutes and "Trưởng thôn" in minutes
+
+
+def test_posting_period_in_working_days_default_by_standard_and_configurable(review, app, db):
+    friday = date(2026, 11, 20)
+    posted = cq.record_posting(
+        db,
+        review_round=review.round,
+        commune_code=OWN,
+        kind="list",
+        posted_from=friday,
+        place=None,
+        note=None,
+        user_id=review.users["head"].id,
+    )
+    assert (posted["working_days"], posted["posted_until"]) == (3, "2026-11-24")
+    cq.save_settings(
+        db,
+        review.round["id"],
+        posting_days=5,
+        holidays="2026-11-23",
+        user_id=review.users["province"].id,
+    )
+    posted = cq.record_posting(
+        db,
+        review_round=review.round,
+        commune_code=OWN,
+        kind="list",
+        posted_from=friday,
+        place=None,
+        note=None,
+        user_id=review.users["head"].id,
+    )
+    assert (posted["working_days"], posted["posted_until"]) == (5, "2026-11-27")
+    close_round(db, review.round["label"])
+    older = open_review_round(db, year=2020, standard="vn-2016", province="42")
+    assert cq.round_settings(db, older)["posting_days"] == 7
+
+
+def test_posting_list_shows_only_the_posted_fields_of_passed_villages(review, client):
+    review.add("poor", head_name="Hồ Thị Nghèo", village="Thôn 1")
+    review.add("near_poor", head_name="Đinh Văn Cận", village="Thôn 2")
+    _decide_all(review, review.round["id"])
+    _meet(review, review.round["id"], village="Thôn 1")
+    posting = cq.posting_list(review.db, review.round, OWN)
+    assert [h["head_name"] for h in posting["lists"]["poor"]] == ["Hồ Thị Nghèo"]
+    assert posting["lists"]["near_poor"] == [] and posting["pending_villages"] == ["Thôn 2"]
+    review.login(client, "head")
+    html = client.get(f"/review/c/{OWN}/posting").get_data(as_text=True)
+    article = html[html.index('id="posting-list"') :]
+    assert "Hồ Thị Nghèo" in article and "Đinh Văn Cận" not in article
+    for private in ("₫", "per_capita", "birth_year", "Trần Thị Bình"):  # income, ages, members
+        assert private not in article
+
+
+def _through_posting(review, round_id, review_round):
+    _decide_all(review, round_id)
+    for village in cq.village_overview(review.db, round_id, OWN):
+        _meet(review, round_id, village=village["village"])
+    cq.record_posting(
+        review.db,
+        review_round=review_round,
+        commune_code=OWN,
+        kind="list",
+        posted_from=LONG_AGO,
+        place="Nhà văn hoá",
+        note=None,
+        user_id=review.users["head"].id,
+    )
+
+
+def test_complaint_recheck_changes_the_class_and_must_be_reposted(review):
+    household_id = review.add("not_poor", head_name="Võ Văn Khiếu")
+    _through_posting(review, review.round["id"], review.round)
+    complaint = cq.register_complaint(
+        review.db,
+        round_id=review.round["id"],
+        household_id=household_id,
+        complainant="Hàng xóm",
+        content="Hộ này rất khó khăn",
+        received_on=LONG_AGO,
+        user_id=review.users["head"].id,
+    )
+    blockers = cq.recognition_blockers(review.db, review.round, OWN, TODAY)
+    assert any("khiếu nại" in vi for vi, _ in blockers)
+    cq.resolve_complaint(
+        review.db,
+        complaint_id=complaint,
+        recheck_on=LONG_AGO,
+        outcome="changed",
+        new_class="near_poor",
+        note="Thu nhập thực tế thấp",
+        user_id=review.users["head"].id,
+    )
+    row = state(review, household_id)
+    assert (row["computed_class"], row["final_class"]) == ("not_poor", "near_poor")
+    blockers = cq.recognition_blockers(review.db, review.round, OWN, TODAY)
+    assert [en for _, en in blockers] == ["The re-check result has not been re-posted."]
+    cq.record_posting(
+        review.db,
+        review_round=review.round,
+        commune_code=OWN,
+        kind="recheck",
+        posted_from=LONG_AGO,
+        place=None,
+        note=None,
+        user_id=review.users["head"].id,
+    )
+    assert cq.recognition_blockers(review.db, review.round, OWN, TODAY) == []
+
+
+def _recognise(review, review_round):
+    return cq.recognise(
+        review.db,
+        review_round=review_round,
+        commune_code=OWN,
+        recognised_on=TODAY,
+        decision_no="123/QĐ-UBND",
+        user_id=review.users["head"].id,
+        today=TODAY,
+    )
+
+
+def test_movement_across_rounds_and_recognition_locks(app, db):
+    rounds = {}
+    rounds[2024] = open_review_round(db, year=2024, standard="vn-2022", province="42")
+    review = make_review(app, db, rounds[2024])
+    ids = {
+        name: review.add(kind, head_name=name)
+        for name, kind in [
+            ("stays", "poor"),
+            ("exits", "poor"),
+            ("falls", "poor"),
+            ("near", "near_poor"),
+        ]
+    }
+    _through_posting(review, rounds[2024]["id"], rounds[2024])
+    _recognise(review, rounds[2024])
+    close_round(db, rounds[2024]["label"])
+
+    def next_round(year, kinds):
+        rounds[year] = review.round = open_review_round(
+            db, year=year, standard="vn-2022", province="42"
+        )
+        for name, kind in kinds.items():
+            record_id = ids.get(name)
+            if record_id is None:
+                ids[name] = review.add(kind, head_name=name)
+            else:
+                from server.review.sample import sample_record, submit
+
+                record = sample_record(kind, head_name=name)
+                record["household_id"] = record_id
+                assert submit(db, record, review.users["enum"]).outcome == "accepted"
+        _through_posting(review, rounds[year]["id"], rounds[year])
+
+    next_round(2025, {"stays": "poor", "exits": "not_poor", "falls": "average", "near": "poor"})
+    assert _recognise(review, rounds[2025])["movement"]["poor"] == {
+        "start": 3,
+        "exited": 2,
+        "fell_back": 0,
+        "new": 1,
+        "end": 2,
+        "balanced": True,
+    }
+    close_round(db, rounds[2025]["label"])
+
+    next_round(
+        2026,
+        {
+            "stays": "poor",
+            "exits": "not_poor",
+            "falls": "poor",
+            "near": "near_poor",
+            "fresh": "poor",
+        },
+    )
+    data = cq.categorise(db, rounds[2026], OWN)
+    categories = {r["head_name"]: r["categories"] for r in data["rows"]}
+    assert categories["falls"] == ["poor", "fell_back_poor"]
+    assert categories["fresh"] == ["poor", "new_poor"]
+    assert categories["near"] == ["near_poor", "exited_poor", "new_near_poor"]
+    assert data["movement"]["poor"] == {
+        "start": 2,
+        "exited": 1,
+        "fell_back": 1,
+        "new": 1,
+        "end": 3,
+        "balanced": True,
+    }
+    assert data["movement"]["poor_to_near_poor"] == 1
+    recognition = _recognise(review, rounds[2026])
+    assert recognition["decision_no"] == "123/QĐ-UBND"
+    lists = cq.recognised_lists(db, rounds[2026]["id"], OWN)
+    assert sorted(r["head_name"] for r in lists["poor"]) == ["falls", "fresh", "stays"]
+    assert [r["head_name"] for r in lists["exited_poor"]] == ["near"]
+
+    with pytest.raises(rq.ReviewError, match="locked"):
+        rq.record_decision(
+            db,
+            round_id=rounds[2026]["id"],
+            household_id=ids["stays"],
+            user_id=review.users["head"].id,
+            decision="confirmed",
+            version=1,
+        )
+    with pytest.raises(rq.ReviewError, match="locked"):
+        cq.register_complaint(
+            db,
+            round_id=rounds[2026]["id"],
+            household_id=ids["stays"],
+            complainant="x",
+            content="y",
+            received_on=TODAY,
+            user_id=review.users["head"].id,
+        )
+
+
+def test_a_household_of_last_years_list_missing_this_year_blocks_recognition(app, db):
+    first = open_review_round(db, year=2025, standard="vn-2022", province="42")
+    review = make_review(app, db, first)
+    review.add("poor", head_name="đi xa")
+    _through_posting(review, first["id"], first)
+    _recognise(review, first)
+    close_round(db, first["label"])
+    review.round = second = open_review_round(db, year=2026, standard="vn-2022", province="42")
+    review.add("near_poor", village="Thôn 9")
+    _through_posting(review, second["id"], second)
+    blockers = [en for _, en in cq.recognition_blockers(db, second, OWN, TODAY)]
+    assert "1 households of last year's lists have no record this round." in blockers
+    assert any("poor does not add up" in b for b in blockers)
+    with pytest.raises(rq.ReviewError):
+        _recognise(review, second)
+
+
+def test_recognition_through_the_browser_forms(review, client):
+    household_id = review.add("poor")
+    review.login(client, "head")
+    assert "blockers" in client.get(f"/review/c/{OWN}/recognition").get_data(as_text=True)
+    _through_posting(review, review.round["id"], review.round)
+    response = client.post(
+        f"/review/c/{OWN}/recognition",
+        data={"recognised_on": date.today().isoformat(), "decision_no": "7/QĐ"},
+    )
+    assert response.status_code == 302
+    assert cq.recognition(review.db, review.round["id"], OWN)["decision_no"] == "7/QĐ"
+    page = client.get(f"/review/c/{OWN}/recognition").get_data(as_text=True)
+    assert 'data-category="poor"' in page
+    decide(client, review, household_id, "returned", comment="too late")
+    assert state(review, household_id)["status"] == "confirmed"
