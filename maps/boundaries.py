@@ -20,6 +20,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 COMMUNES_CSV = Path(__file__).resolve().parents[1] / "survey_forms" / "data" / "communes.csv"
@@ -154,9 +155,19 @@ def _read(path: str | Path, layer: str | None) -> gpd.GeoDataFrame:
     if not path.exists():
         raise FileNotFoundError(f"Không tìm thấy tệp / file not found: {path}")
     target = f"zip://{path}" if path.suffix.lower() == ".zip" else path
+    layers = _readable(path, lambda: [str(name) for name, _ in pyogrio.list_layers(target)])
+    if layer is None and len(layers) > 1:
+        raise ValueError(
+            f"Tệp có nhiều lớp, hãy chọn một / several layers, pick one (--layer): {', '.join(layers)}"
+        )
+    return _readable(path, lambda: gpd.read_file(target, layer=layer, engine="pyogrio"))
+
+
+def _readable(path: Path, read):
+    """Run a pyogrio read, turning its several error kinds into one bilingual ValueError."""
     try:
-        return gpd.read_file(target, layer=layer, engine="pyogrio")
-    except Exception as error:  # pyogrio raises several DataSourceError kinds
+        return read()
+    except Exception as error:
         raise ValueError(
             f"Không đọc được tệp ranh giới / cannot read boundary file {path}: {error}"
         ) from error

@@ -101,17 +101,12 @@ def choropleth(
     _CommuneLayer(
         _features(layer, specs, lang), [s["public"] for s in specs], lang, auto_title=title is None
     ).add_to(fmap)
-    _add_title(
-        fmap,
-        title or pick(measure_pair(measure, indicator_labels), lang),
-        is_approximate(boundaries),
-        lang,
-    )
+    missing = sorted(set(data["commune_code"].astype(str)) - set(layer["commune_code"]))
+    heading = title or pick(measure_pair(measure, indicator_labels), lang)
+    _add_title(fmap, heading, is_approximate(boundaries), lang, missing)
     bounds = layer.total_bounds
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    fmap.povcensus_missing_geometry = sorted(
-        set(data["commune_code"].astype(str)) - set(layer["commune_code"])
-    )
+    fmap.povcensus_missing_geometry = missing
     return fmap
 
 
@@ -339,12 +334,20 @@ class _CommuneLayer(MacroElement):
         self.collapsed = "true" if len(measures) > 8 else "false"
 
 
-def _add_title(fmap: folium.Map, title: str, approximate: bool, lang: str) -> None:
-    note = (
-        f'<div style="font-size:12px;color:#a33">{html.escape(pick(APPROXIMATE, lang))}</div>'
-        if approximate
-        else ""
-    )
+def _add_title(
+    fmap: folium.Map, title: str, approximate: bool, lang: str, missing: list[str]
+) -> None:
+    """Title box: the title, the approximate-boundaries note, communes with data but no shape."""
+    notes = []
+    if approximate:
+        notes.append(html.escape(pick(APPROXIMATE, lang)))
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        label = pick(
+            ("Xã có số liệu nhưng không có ranh giới", "communes with data but no boundary"), lang
+        )
+        notes.append(f"{html.escape(label)}: {len(missing)} ({html.escape(shown)})")
+    note = "".join(f'<div style="font-size:12px;color:#a33">{n}</div>' for n in notes)
     box = (
         '<div class="pc-title" style="position:fixed;top:10px;left:60px;z-index:1000;background:#fff;'
         'padding:6px 10px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);font:14px sans-serif">'

@@ -156,3 +156,21 @@ def test_national_layer_has_every_commune():
     assert set(default_boundaries("01")["commune_code"]) <= set(layer["commune_code"])
     with pytest.raises(ValueError):
         default_boundaries("99")
+
+
+def test_zipped_shapefile_and_multilayer_geopackage(tmp_path):
+    import zipfile
+
+    small_layer(["18073", "18100"]).to_file(tmp_path / "xa.shp")
+    archive = tmp_path / "xa.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in tmp_path.glob("xa.*"):
+            if part.suffix != ".zip":
+                zf.write(part, part.name)
+    assert import_boundaries(archive, code_field="ma").matched == ["18073", "18100"]
+    gpkg = tmp_path / "two.gpkg"
+    small_layer(["18073"]).to_file(gpkg, layer="xa", driver="GPKG")
+    small_layer(["18100"]).to_file(gpkg, layer="xa_cu", driver="GPKG")
+    with pytest.raises(ValueError, match="xa, xa_cu"):
+        import_boundaries(gpkg, code_field="ma")
+    assert import_boundaries(gpkg, code_field="ma", layer="xa_cu").matched == ["18100"]

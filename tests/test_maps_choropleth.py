@@ -159,3 +159,27 @@ def test_png_is_written_with_a_valid_header(tmp_path, aggregates, boundaries):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = imread(path)
     assert image.shape[0] > 300 and image.shape[1] > 300
+
+
+def test_communes_with_data_but_no_boundary_are_named_on_the_map(aggregates, boundaries):
+    extra = pd.concat(
+        [aggregates, aggregates.iloc[[0]].assign(commune_code="99999")], ignore_index=True
+    )
+    fmap = choropleth(extra, boundaries)
+    assert fmap.povcensus_missing_geometry == ["99999"]
+    assert "communes with data but no boundary): 1 (99999)" in to_html(fmap)
+
+
+def test_earlier_round_on_todays_layout_names_merged_units(boundaries):
+    from maps.crosswalk import load_crosswalk, to_current_layout
+
+    crosswalk = load_crosswalk()
+    old_codes = sorted(
+        crosswalk.loc[crosswalk["new_code"].isin(boundaries["commune_code"]), "old_code"].unique()
+    )
+    old = commune_aggregates(synthetic_scores(old_codes, n=3000, seed=11))
+    previous = to_current_layout(old, crosswalk)
+    data, _ = map_data(to_html(choropleth(previous, boundaries)))
+    thanh_sen = next(f for f in data["features"] if "(18073)" in f["properties"]["t"])
+    assert "Gộp từ (merged from): " in thanh_sen["properties"]["t"]
+    assert "Phường Bắc Hà" in thanh_sen["properties"]["t"]
