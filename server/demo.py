@@ -1,0 +1,440 @@
+"""`povcensus demo`: build a demo database for Hà Tĩnh and serve it — README's first command.
+
+What it builds (all from bundled data; no network, no real boundaries needed):
+
+- Hà Tĩnh's 69 communes (seeded by the server from survey_forms' commune list);
+- users for every role (admin, province, commune heads of a few communes, an enumerator), with
+  the logins printed at the end (demo passwords: this database is for trying things out);
+- last year's annual round under `vn-2022` with a synthetic census, every household decided,
+  every village meeting held, lists posted and recognised in all 69 communes (the start of this
+  year's movement tables), then closed;
+- this year's open annual round under `vn-2027` (provisional — Nghị định 351/2025 is the standard
+  the end-2026 review applies) with the same households re-surveyed plus a few new ones, and
+  commune decisions (confirmations and a few overrides with reasons) already made in some
+  communes, two of which have recognised their lists;
+- the province aggregates of both rounds, stored.
+
+Households are scored by the server's own scoring path (`server.scoring_adapter.classify`, the
+function ingest uses) and written by ingest's own writer (`server.ingest._write`) in chunks,
+with the records validated on a sample first: running every record through marshmallow would
+take minutes, and the synthetic records come from one generator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+DEFAULT_HOUSEHOLDS = 20_000
+DEFAULT_SEED = 2026
+CHUNK = 1000
+PARALLEL_FROM = 5000  # households from which scoring uses a process pool
+PROVINCE = "42"
+# (username, role, password, display name); commune users get communes assigned below.
+DEMO_USERS = (
+    ("admin", "admin", "demo-admin", "Quản trị hệ thống"),
+    ("tinh", "province", "demo-tinh", "Sở Y tế Hà Tĩnh — phòng Bảo trợ xã hội"),
+    ("xa1", "commune", "demo-xa1", "Chủ tịch UBND xã (1)"),
+    ("xa2", "commune", "demo-xa2", "Chủ tịch UBND xã (2)"),
+    ("rsv1", "enumerator", "demo-rsv1", "Rà soát viên 1"),
+)
+DECIDED_COMMUNES = 12  # communes of this year's round where the commune has decided
+RECOGNISED_COMMUNES = 2  # of which these have recognised their lists
+
+
+class DemoError(click.ClickException):
+    """The demo cannot be built where asked."""
+
+
+Progress = Callable[[str, int], None]  # (step label, units done since last call)
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def build_demo(
+    database: Path,
+    *,
+    households: int = DEFAULT_HOUSEHOLDS,
+    seed: int = DEFAULT_SEED,
+    today: date | None = None,
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Build the demo database at `database` (must not exist); returns a summary."""
+    from server import create_app
+    from server.db import open_app_db
+
+    progress = on_progress or (lambda _label, _n: None)
+    today = today or date.today()
+    app = create_app({"DATABASE": str(database)}, instance_path=str(database.parent))
+    db = open_app_db(app)
+    try:
+        users = _make_users(db)
+        codes = [
+            row[0]
+            for row in db.execute(
+                "SELECT code FROM communes WHERE province_code = ? ORDER BY code", [PROVINCE]
+            )
+        ]
+        last, this = _census(codes, households, seed, today, progress)
+        summary = {"users": users, "communes": len(codes), "rounds": []}
+        summary["rounds"].append(_last_year(db, last, users, today, progress))
+        summary["rounds"].append(_this_year(db, this, codes, users, today, seed, progress))
+        _store_aggregates(db, progress)
+        _mark(db, households, seed)
+        return summary
+    finally:
+        db.conn.close()
+
+
+def _make_users(db) -> dict[str, dict[str, Any]]:
+    from server.queries.users import create_user
+
+    made = {}
+    codes = [r[0] for r in db.execute("SELECT code FROM communes ORDER BY code LIMIT 2")]
+    for username, role, password, name in DEMO_USERS:
+        communes = {"xa1": codes[:1], "xa2": codes[1:2], "rsv1": codes[:2]}.get(username, [])
+        user = create_user(
+            db, username, role=role, password=password, communes=communes, display_name=name
+        )
+        made[username] = {"id": user.id, "role": role, "password": password, "communes": communes}
+    return made
+
+
+def _census(codes, households: int, seed: int, today: date, progress: Progress):
+    """Last year's and this year's synthetic records (survey dates never after today)."""
+    from server.province.synth import two_years
+
+    progress("census", 0)
+    last, this = two_years(codes, households, seed=seed, years=(today.year - 1, today.year))
+    for record in last + this:
+        if record["survey_date"] > today.isoformat():
+            record["survey_date"] = today.isoformat()
+    _validate_sample(last + this, seed)
+    progress("census", 0)
+    return last, this
+
+
+def _validate_sample(records: list[dict], seed: int, size: int = 200) -> None:
+    """Every record comes from one generator: validating a random sample catches its bugs."""
+    from server import scoring_adapter
+
+    for record in random.Random(seed).sample(records, min(size, len(records))):
+        _loaded, errors = scoring_adapter.load(record)
+        if errors:
+            raise DemoError(f"synthetic record {record['household_id']} is invalid: {errors[:3]}")
+
+
+def _score_chunk(standard: str, records: list[dict]) -> list[dict]:
+    """The server's scoring path over a chunk (runs in a worker process for large demos)."""
+    from server import scoring_adapter
+
+    return [scoring_adapter.classify(record, standard) for record in records]
+
+
+def _scored_chunks(records: list[dict], standard: str):
+    """(records, scores) per CHUNK, scored on every core when the census is large."""
+    chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
+    workers = min(os.cpu_count() or 1, 4)
+    if len(records) < PARALLEL_FROM or workers < 2:
+        for chunk in chunks:
+            yield chunk, _score_chunk(standard, chunk)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from zip(
+            chunks, pool.map(_score_chunk, [standard] * len(chunks), chunks), strict=True
+        )
+
+
+def _ingest(db, records: list[dict], review_round: dict, submitter, progress: Progress) -> None:
+    """Score with the server's scoring path and write with ingest's writer, CHUNK per commit."""
+    from server.db import transaction
+    from server.ingest import Submission, _write
+
+    label = review_round["label"]
+    records = [{**record, "round": label} for record in records]
+    for chunk, scores in _scored_chunks(records, review_round["standard"]):
+        with transaction(db) as conn:
+            for record, score in zip(chunk, scores, strict=True):
+                payload = json.dumps(record, ensure_ascii=False, sort_keys=True)
+                sub = Submission(
+                    instance_id=f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}",
+                    form_id=record["form_id"],
+                    form_version=record["form_version"],
+                    record=record,
+                    payload=payload,
+                    sha256=hashlib.sha256(payload.encode()).hexdigest(),
+                    format="json",
+                    user=submitter,
+                )
+                _write(conn, sub, record, score, review_round["id"], 1)
+        progress("households", len(chunk))
+
+
+def _submitter(db, users):
+    from server.queries.users import get_user
+
+    return get_user(db, users["tinh"]["id"])
+
+
+def _last_year(db, records, users, today: date, progress: Progress) -> dict[str, Any]:
+    """Last year's round: ingested, decided, met, posted, recognised everywhere, closed."""
+    from server.queries.rounds import close_round, open_round
+
+    opened = open_round(db, year=today.year - 1, standard="vn-2022", province=PROVINCE)
+    _ingest(db, records, opened, _submitter(db, users), progress)
+    codes = sorted({r["commune_code"] for r in records})
+    for code in codes:
+        _decide(db, opened, code, users["admin"]["id"], overrides=1, seed=0)
+        _recognise(db, opened, code, users["admin"]["id"], today - timedelta(days=330))
+        progress("review", 1)
+    close_round(db, opened["label"])
+    return {"label": opened["label"], "standard": "vn-2022", "status": "closed"}
+
+
+def _this_year(db, records, codes, users, today, seed, progress) -> dict[str, Any]:
+    """This year's open round: ingested, some communes decided, two recognised."""
+    from server.queries.rounds import open_round
+
+    opened = open_round(db, year=today.year, standard="vn-2027", province=PROVINCE)
+    _ingest(db, records, opened, _submitter(db, users), progress)
+    chosen = users["xa1"]["communes"] + users["xa2"]["communes"]
+    others = [c for c in codes if c not in chosen]
+    chosen += random.Random(seed).sample(others, DECIDED_COMMUNES - len(chosen))
+    for index, code in enumerate(chosen):
+        _decide(db, opened, code, users["admin"]["id"], overrides=2, seed=seed + index)
+        if RECOGNISED_COMMUNES <= index < RECOGNISED_COMMUNES * 2:
+            _recognise(db, opened, code, users["admin"]["id"], today)
+        progress("review", 1)
+    return {"label": opened["label"], "standard": "vn-2027", "status": "open"}
+
+
+def _decide(db, review_round, code: str, user_id: int, *, overrides: int, seed: int) -> None:
+    """Confirm every household of the commune; override a few with a reason."""
+    from server.db import transaction
+    from server.queries.review import write_decision
+
+    rows = db.execute(
+        "SELECT household_id, version, classification FROM households"
+        " WHERE round_id = ? AND commune_code = ? ORDER BY household_id",
+        [review_round["id"], code],
+    ).fetchall()
+    near = [r for r in rows if r[2] in ("average", "near_poor")]
+    override_ids = {r[0] for r in random.Random(seed).sample(near, min(overrides, len(near)))}
+    with transaction(db) as conn:
+        for household_id, version, computed in rows:
+            overridden = household_id in override_ids
+            write_decision(
+                conn,
+                round_id=review_round["id"],
+                household_id=household_id,
+                commune_code=code,
+                version=version,
+                computed=computed,
+                decision="overridden" if overridden else "confirmed",
+                override_class=_override_class(computed) if overridden else None,
+                reason="Họp dân xác minh: chủ hộ mất sức lao động (demo)" if overridden else None,
+                user_id=user_id,
+            )
+
+
+def _override_class(computed: str) -> str:
+    return "poor" if computed == "near_poor" else "near_poor"
+
+
+def _recognise(db, review_round, code: str, user_id: int, today: date) -> None:
+    """Village meetings, posting and recognition, dated so the posting period is over."""
+    from server.queries.review_commune import recognise, record_meeting, record_posting
+
+    villages = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT json_extract(record, '$.village') FROM households"
+            " WHERE round_id = ? AND commune_code = ? ORDER BY 1",
+            [review_round["id"], code],
+        )
+    ]
+    for village in villages:
+        record_meeting(
+            db,
+            round_id=review_round["id"],
+            commune_code=code,
+            village=village,
+            held_on=today - timedelta(days=20),
+            chair="Trưởng thôn",
+            secretary="Thư ký",
+            attendees=40,
+            agree=36,
+            note=None,
+            user_id=user_id,
+        )
+    record_posting(
+        db,
+        review_round=review_round,
+        commune_code=code,
+        kind="list",
+        posted_from=today - timedelta(days=14),
+        place="Nhà văn hoá thôn",
+        note=None,
+        user_id=user_id,
+    )
+    recognise(
+        db,
+        review_round=review_round,
+        commune_code=code,
+        recognised_on=today - timedelta(days=1),
+        decision_no=f"QĐ-{code}-demo",
+        user_id=user_id,
+        today=today,
+    )
+
+
+def _store_aggregates(db, progress: Progress) -> None:
+    from server.queries.province import ensure_aggregates, list_rounds
+
+    for review_round in list_rounds(db, PROVINCE):
+        ensure_aggregates(db, review_round)
+        progress("aggregates", 1)
+
+
+def _mark(db, households: int, seed: int) -> None:
+    from server.db import transaction, utcnow
+
+    with transaction(db) as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO province_demo VALUES (1, ?, ?, ?)", [utcnow(), households, seed]
+        )
+
+
+def is_demo_database(path: Path) -> bool:
+    """True when `path` is a database `povcensus demo` built."""
+    from server.db import connect
+
+    db = connect(path)
+    try:
+        return "province_demo" in db.table_names() and bool(
+            db.execute("SELECT count(*) FROM province_demo").fetchone()[0]
+        )
+    finally:
+        db.conn.close()
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def _units(households: int) -> int:
+    """Progress units: households of both rounds, commune reviews, aggregates."""
+    return households * 2 + round(households * 0.02) + 69 + DECIDED_COMMUNES + 2
+
+
+@click.command()
+@click.option(
+    "--households",
+    default=DEFAULT_HOUSEHOLDS,
+    show_default=True,
+    type=click.IntRange(69),
+    help="Synthetic households per round (spread over the 69 communes).",
+)
+@click.option("--port", default=5000, show_default=True, type=int, help="Port (0 = any free).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--db",
+    "database",
+    default="povcensus-demo/povcensus.sqlite3",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Demo database file.",
+)
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int)
+@click.option("--rebuild", is_flag=True, help="Delete an earlier demo database and build anew.")
+@click.option("--no-serve", is_flag=True, help="Build the database only; do not start the server.")
+def demo(households, port, host, database, seed, rebuild, no_serve) -> None:
+    """Build a demo database for Hà Tĩnh (69 communes, synthetic census, users for every role,
+    last year's recognised round and this year's open round) and serve it.
+
+    Example: povcensus demo --households 20000 --port 5000
+    """
+    database = database.resolve()
+    if database.exists() and rebuild:
+        _remove_demo(database)
+    if not database.exists():
+        database.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        with click.progressbar(
+            length=_units(households),
+            label="Đang tạo dữ liệu demo / building the demo",
+            file=sys.stderr,
+        ) as bar:
+            summary = build_demo(
+                database,
+                households=households,
+                seed=seed,
+                on_progress=lambda _label, n: bar.update(n),
+            )
+        click.echo(
+            f"demo database {database} built in {time.perf_counter() - started:.1f} s: "
+            f"{summary['communes']} communes, rounds "
+            + ", ".join(f"{r['label']} ({r['standard']}, {r['status']})" for r in summary["rounds"])
+        )
+    elif not is_demo_database(database):
+        raise DemoError(f"{database} exists and was not built by `povcensus demo`; pick --db")
+    else:
+        click.echo(f"using the demo database {database} (--rebuild builds it anew)")
+    if no_serve:
+        _print_logins(None)
+        return
+    _serve(database, host, port)
+
+
+def _remove_demo(database: Path) -> None:
+    if not is_demo_database(database):
+        raise DemoError(f"{database} was not built by `povcensus demo`; not deleting it")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
+def _print_logins(url: str | None) -> None:
+    base = url or "http://127.0.0.1:5000"
+    click.echo("")
+    click.echo("Đăng nhập / logins (mật khẩu demo / demo passwords):")
+    for username, role, password, _name in DEMO_USERS:
+        click.echo(f"  {role:<10} {username:<6} {password}")
+    click.echo("")
+    click.echo(f"  bảng điều khiển tỉnh / province dashboard: {base}/province/")
+    click.echo(f"  rà soát của xã / commune review:          {base}/review/")
+    click.echo(f"  đăng nhập / sign in:                      {base}/login")
+
+
+def _serve(database: Path, host: str, port: int) -> None:
+    from waitress import create_server
+
+    from server import create_app
+
+    os.environ.setdefault("POVCENSUS_INSTANCE_PATH", str(database.parent))
+    app = create_app({"DATABASE": str(database)}, instance_path=str(database.parent))
+    server = create_server(app, host=host, port=port, threads=8, ident="povcensus")
+    url = f"http://{host}:{server.effective_port}"
+    _print_logins(url)
+    # The same line as `povcensus serve`: scripts and tests read the address from it.
+    click.echo(f"povcensus serving on {url}")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("stopped")

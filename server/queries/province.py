@@ -1,0 +1,321 @@
+"""Province figures per commune and round: computed once per change of the round, then stored.
+
+`commune_table(db, review_round)` is what the dashboard and the official tables read. It returns
+the stored rows of `province_aggregates` when the round's *change stamp* still matches the one
+they were computed at, and recomputes (one pass over the round's households) otherwise. The
+stamp (`change_stamp`) moves whenever anything the figures depend on moves:
+
+- a new household version (ingest, quarantine resolution) — count of `household_versions`;
+- a commune decision, override, meeting or recognition — the round's last `review_events` id;
+- the previous round's recognised lists (the movement's start) — their row count.
+
+So a page view costs three indexed look-ups, not a pass over every household.
+
+Each commune row holds the class counts by *final* class (the commune's override applied) and,
+beside them, by *computed* class (`<class>_computed`) and the number of overrides, the
+deprivation counts and rates per indicator (via `maps.aggregate.commune_aggregates`), MPI
+(H, A, M0 from the global-MPI analysis standard), poor / near-poor households by the head's
+ethnicity (`eth_<code>_<class>`) and the movement of poor and near-poor households
+(`mv_<class>_<start|exited|fell_back|new|end>`, `mv_<class>_balanced`) from the review's
+`categorise`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from typing import Any
+
+import pandas as pd
+import sqlite_utils
+
+from server.db import transaction, utcnow
+from server.queries.review import DECISION_JOIN, FINAL_CLASS_SQL, STATUS_SQL
+
+CLASSES = ("poor", "near_poor", "average", "not_poor")
+ETHNICITIES = ("kinh", "tay", "thai", "muong", "khmer", "hmong", "nung", "dao", "chut", "other")
+MOVEMENT_KEYS = ("start", "exited", "fell_back", "new", "end")
+_compute_lock = threading.Lock()  # one recomputation at a time per process
+
+
+# --- the change stamp ---------------------------------------------------------------------
+
+
+def change_stamp(db: sqlite_utils.Database, review_round: dict[str, Any]) -> str:
+    """A string that changes whenever the round's figures may change (module docstring)."""
+    round_id = review_round["id"]
+    versions = db.execute(
+        "SELECT count(*) FROM household_versions WHERE round_id = ?", [round_id]
+    ).fetchone()[0]
+    events = db.execute(
+        "SELECT coalesce(max(id), 0) FROM review_events WHERE round_id = ?", [round_id]
+    ).fetchone()[0]
+    previous = previous_round(db, review_round)
+    start = 0
+    if previous is not None:
+        start = db.execute(
+            "SELECT count(*) FROM review_recognised WHERE round_id = ?", [previous["id"]]
+        ).fetchone()[0]
+    return f"v{versions}:e{events}:s{start}"
+
+
+def previous_round(db: sqlite_utils.Database, review_round: dict[str, Any]) -> dict | None:
+    """The round whose recognised lists are this round's start (the review's rule)."""
+    from server.queries.review_commune import previous_round as review_previous
+
+    return review_previous(db, review_round)
+
+
+# --- reading the round's households -------------------------------------------------------
+
+
+def household_frame(db: sqlite_utils.Database, round_id: int) -> pd.DataFrame:
+    """One row per current household: codes, computed and final class, status, deprivations,
+    head's ethnicity, area, members; plus `mpi_c` (global MPI deprivation score) when known."""
+    rows = db.execute(
+        "SELECT h.household_id, h.commune_code, h.classification, "
+        f"{FINAL_CLASS_SQL}, {STATUS_SQL}, json_extract(s.result, '$.deprivations'), h.record"
+        f" FROM households h{DECISION_JOIN}"
+        " LEFT JOIN scores s ON s.round_id = h.round_id AND s.household_id = h.household_id"
+        " AND s.household_version = h.version AND s.official = 1"
+        " WHERE h.round_id = ? ORDER BY h.household_id",
+        [round_id],
+    ).fetchall()
+    records = [json.loads(row[6]) for row in rows]
+    frame = pd.DataFrame(
+        {
+            "household_id": [r[0] for r in rows],
+            "commune_code": [r[1] for r in rows],
+            "computed_class": [r[2] for r in rows],
+            "classification": [r[3] for r in rows],
+            "status": [r[4] for r in rows],
+            "deprivations": [" ".join(json.loads(r[5]) if r[5] else []) for r in rows],
+            "ethnicity": [_head_ethnicity(rec) for rec in records],
+            "area": [rec.get("area") for rec in records],
+            "n_members": [len(rec.get("members") or []) for rec in records],
+        }
+    )
+    mpi = _mpi_scores(records)
+    if mpi is not None:
+        frame["mpi_c"] = mpi
+    return frame
+
+
+def _head_ethnicity(record: dict[str, Any]) -> str:
+    """Official tables count a household by its head's ethnicity."""
+    for member in record.get("members") or []:
+        if member.get("relation") == "head":
+            return member.get("ethnicity") or "other"
+    return "other"
+
+
+def _mpi_scores(records: list[dict[str, Any]]) -> list[float] | None:
+    """Global-MPI c_i per household (vectorised), or None when it cannot be computed."""
+    if not records:
+        return None
+    try:
+        from scoring.mpi import mpi_tables
+        from survey_forms.tables import households_to_tables
+
+        households_df, members_df = households_to_tables(records)
+        return list(mpi_tables(households_df, members_df)["c_i"].astype(float))
+    except Exception:  # noqa: BLE001 — MPI is an analysis layer; the legal figures stand without it
+        import logging
+
+        logging.getLogger(__name__).exception("MPI could not be computed")
+        return None
+
+
+def round_indicators(review_round: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(id, Vietnamese label, English label) of the round's standard's indicators, in order."""
+    from server import scoring_adapter
+
+    standard = scoring_adapter.standard(review_round["standard"])
+    return [(ind.id, ind.label_vi, ind.label_en) for ind in standard.indicators]
+
+
+def is_provisional(review_round: dict[str, Any]) -> bool:
+    from server import scoring_adapter
+
+    return bool(scoring_adapter.standard(review_round["standard"]).provisional)
+
+
+# --- computing the aggregates ---------------------------------------------------------------
+
+
+def compute_aggregates(db: sqlite_utils.Database, review_round: dict[str, Any]) -> pd.DataFrame:
+    """Every commune figure of the round from its households (one pass; see module docstring)."""
+    from maps.aggregate import commune_aggregates as maps_aggregates
+
+    frame = household_frame(db, review_round["id"])
+    indicators = [ind for ind, _vi, _en in round_indicators(review_round)]
+    if frame.empty:
+        return pd.DataFrame(columns=["commune_code", "households"])
+    for ind in indicators:
+        frame[f"dep_{ind}"] = frame["deprivations"].str.split().apply(lambda ids, i=ind: i in ids)
+    table = maps_aggregates(frame, indicators=indicators).set_index("commune_code")
+    table = table.join(_computed_counts(frame)).join(_ethnicity_counts(frame))
+    table = table.join(_movement(db, review_round, list(table.index)))
+    return table.reset_index()
+
+
+def _computed_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    counts = pd.crosstab(frame["commune_code"], frame["computed_class"])
+    out = pd.DataFrame(index=counts.index)
+    for klass in CLASSES:
+        out[f"{klass}_computed"] = counts[klass] if klass in counts else 0
+    status = frame.groupby("commune_code")["status"]
+    out["overridden"] = status.apply(lambda s: int((s == "overridden").sum()))
+    out["decided"] = status.apply(lambda s: int(s.isin(["confirmed", "overridden"]).sum()))
+    return out
+
+
+def _ethnicity_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=sorted(frame["commune_code"].unique()))
+    for klass in ("poor", "near_poor"):
+        chosen = frame[frame["classification"] == klass]
+        counts = pd.crosstab(chosen["commune_code"], chosen["ethnicity"])
+        for eth in ETHNICITIES:
+            column = counts[eth] if eth in counts else pd.Series(dtype=int)
+            out[f"eth_{eth}_{klass}"] = column.reindex(out.index).fillna(0).astype(int)
+    return out
+
+
+def _movement(db, review_round: dict[str, Any], communes: list[str]) -> pd.DataFrame:
+    """Per commune: start, exited, fell back, new, end for poor and near-poor (review's rules)."""
+    from server.queries.review_commune import categorise
+
+    rows = {}
+    for code in communes:
+        data = categorise(db, review_round, code)
+        row = {"mv_missing": len(data["missing"])}
+        for klass in ("poor", "near_poor"):
+            moved = data["movement"][klass]
+            row.update({f"mv_{klass}_{key}": moved[key] for key in MOVEMENT_KEYS})
+            row[f"mv_{klass}_balanced"] = bool(moved["balanced"])
+        row["mv_poor_to_near_poor"] = data["movement"]["poor_to_near_poor"]
+        rows[code] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# --- storing and reading ------------------------------------------------------------------
+
+
+def store_aggregates(
+    db: sqlite_utils.Database, round_id: int, stamp: str, table: pd.DataFrame, seconds: float
+) -> None:
+    """Replace the round's stored rows and record the stamp they were computed at."""
+    rows = [
+        (round_id, str(row["commune_code"]), stamp, json.dumps(_plain(row), ensure_ascii=False))
+        for row in table.to_dict("records")
+    ]
+    households = int(table["households"].sum()) if "households" in table else 0
+    with transaction(db) as conn:
+        conn.execute("DELETE FROM province_aggregates WHERE round_id = ?", [round_id])
+        conn.executemany("INSERT INTO province_aggregates VALUES (?, ?, ?, ?)", rows)
+        conn.execute(
+            "INSERT OR REPLACE INTO province_aggregate_runs VALUES (?, ?, ?, ?, ?)",
+            [round_id, stamp, utcnow(), round(seconds, 3), households],
+        )
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe values: numpy scalars to Python, NaN to null."""
+    out = {}
+    for key, value in row.items():
+        if hasattr(value, "item"):
+            value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            value = None
+        out[key] = value
+    return out
+
+
+def stored_run(db: sqlite_utils.Database, round_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM province_aggregate_runs WHERE round_id = ?", [round_id]))
+    return rows[0] if rows else None
+
+
+def stored_aggregates(db: sqlite_utils.Database, round_id: int) -> pd.DataFrame:
+    rows = [
+        json.loads(data)
+        for (data,) in db.execute(
+            "SELECT data FROM province_aggregates WHERE round_id = ? ORDER BY commune_code",
+            [round_id],
+        )
+    ]
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["commune_code", "households"])
+
+
+def ensure_aggregates(db: sqlite_utils.Database, review_round: dict[str, Any]) -> pd.DataFrame:
+    """The round's aggregates: stored ones when the stamp still matches, else recomputed now."""
+    stamp = change_stamp(db, review_round)
+    run = stored_run(db, review_round["id"])
+    if run is not None and run["stamp"] == stamp:
+        return stored_aggregates(db, review_round["id"])
+    with _compute_lock:
+        run = stored_run(db, review_round["id"])  # another thread may have just done it
+        stamp = change_stamp(db, review_round)
+        if run is None or run["stamp"] != stamp:
+            started = time.perf_counter()
+            table = compute_aggregates(db, review_round)
+            store_aggregates(db, review_round["id"], stamp, table, time.perf_counter() - started)
+    return stored_aggregates(db, review_round["id"])
+
+
+def communes(db: sqlite_utils.Database, province: str) -> pd.DataFrame:
+    """The province's communes (code, name, kind) in code order."""
+    return pd.DataFrame(
+        list(
+            db.query(
+                "SELECT code AS commune_code, name, kind FROM communes WHERE province_code = ?"
+                " ORDER BY code",
+                [province],
+            )
+        )
+    )
+
+
+def commune_table(
+    db: sqlite_utils.Database, review_round: dict[str, Any], *, province: str
+) -> pd.DataFrame:
+    """Every commune of the province (also those without data) with the round's aggregates."""
+    aggregates = ensure_aggregates(db, review_round)
+    table = communes(db, province).merge(aggregates, on="commune_code", how="left")
+    return table
+
+
+def list_rounds(db: sqlite_utils.Database, province: str) -> list[dict[str, Any]]:
+    """The province's rounds, newest first."""
+    return list(
+        db.query(
+            "SELECT * FROM review_rounds WHERE province_code = ? ORDER BY year DESC, id DESC",
+            [province],
+        )
+    )
+
+
+def province_name(db: sqlite_utils.Database, province: str) -> str:
+    row = db.execute(
+        "SELECT province FROM communes WHERE province_code = ? AND province IS NOT NULL LIMIT 1",
+        [province],
+    ).fetchone()
+    return row[0] if row else province
+
+
+def report_inputs(
+    db: sqlite_utils.Database, review_round: dict[str, Any], *, province: str
+) -> tuple[pd.DataFrame, dict[str, Any], list[tuple[str, str, str]]]:
+    """(commune table, meta for headings, indicators) — what `server.reports` lays out."""
+    previous = previous_round(db, review_round)
+    meta = {
+        "round": review_round["label"],
+        "standard": review_round["standard"],
+        "provisional": is_provisional(review_round),
+        "previous": previous["label"] if previous else None,
+        "province_name": province_name(db, province),
+    }
+    table = commune_table(db, review_round, province=province)
+    return table, meta, round_indicators(review_round)
