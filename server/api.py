@@ -107,11 +107,12 @@ def push_batch():
     if len(items) > MAX_BATCH_ITEMS:
         raise ApiError("payload_too_large", limit=f"{MAX_BATCH_ITEMS} items")
     province = current_app.config["PROVINCE"]
-    results = [_push_one(item, province) for item in items]
+    scope = commune_scope(get_db(), g.user, province)
+    results = [_push_one(item, province, scope) for item in items]
     return jsonify({"results": results, "server_time": utcnow()})
 
 
-def _push_one(item: Any, province: str) -> dict[str, Any]:
+def _push_one(item: Any, province: str, scope: tuple[str, ...]) -> dict[str, Any]:
     item_id = item.get("id") if isinstance(item, dict) else None
     item_id = item_id if isinstance(item_id, str) else None
     household_id = item.get("household_id") if isinstance(item, dict) else None
@@ -154,7 +155,7 @@ def _push_one(item: Any, province: str) -> dict[str, Any]:
         household_id=loaded["household_id"],
         base_id=loaded["base"],
     )
-    return ingest(get_db(), submission, province=province).to_result()
+    return ingest(get_db(), submission, province=province, scope=scope).to_result()
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, list]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -64,30 +65,65 @@ def _db(app):
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port (0 = any free).")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes sharing the port (use the number of cores for the best ingest rate).",
+)
 @DB_OPTION
 @_friendly
-def serve(host: str, port: int, threads: int, database: str | None) -> None:
+def serve(host: str, port: int, threads: int, workers: int, database: str | None) -> None:
     """Run the sync and review server on waitress (a production WSGI server).
 
-    Example: povcensus serve --host 0.0.0.0 --port 8000 --db /srv/povcensus/povcensus.sqlite3
+    Example: povcensus serve --host 0.0.0.0 --port 8000 --workers 2 --db /srv/povcensus.sqlite3
     """
+    import socket
+
+    app = _app(database)  # migrates the database once, before any worker starts
+    listener = socket.create_server((host, port), backlog=1024)
+    # Printed (and flushed) once listening: scripts and tests read the port from this line.
+    click.echo(f"povcensus serving on http://{host}:{listener.getsockname()[1]}")
+    sys.stdout.flush()
+    children = [_fork_worker(app, listener, threads) for _ in range(workers - 1)]
+    try:
+        _run_waitress(app, listener, threads)
+    finally:
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+
+
+def _run_waitress(app, listener, threads: int) -> None:
     from waitress import create_server
 
-    app = _app(database)
     server = create_server(
         app,
-        host=host,
-        port=port,
+        sockets=[listener],
         threads=threads,
         # Flask answers 413 in our error shape; waitress only stops absurd bodies (plain 413).
         max_request_body_size=2 * app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
         ident="povcensus",
     )
-    # Printed (and flushed) once listening: scripts and tests read the port from this line.
-    click.echo(f"povcensus serving on http://{host}:{server.effective_port}", err=False)
-    sys.stdout.flush()
     server.run()
+
+
+def _fork_worker(app, listener, threads: int) -> int:
+    """A worker process accepting on the same socket; it dies with the parent (even kill -9)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:  # not Linux: the worker outlives a killed parent until its next request
+        pass
+    try:
+        _run_waitress(app, listener, threads)
+    finally:
+        os._exit(0)
 
 
 # --- db -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import importlib
 import inspect
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,30 +61,53 @@ def open_app_db(app: Flask) -> sqlite_utils.Database:
     )
 
 
+# Each server thread keeps its connection between requests (opening one costs more than a
+# small request): waitress has a fixed pool of threads, so the number of connections is bounded.
+_thread_connections = threading.local()
+
+
 def get_db() -> sqlite_utils.Database:
-    """The connection of the current request (or app context), opened on first use."""
+    """The connection for the current request: this thread's connection to the app's database."""
     if "db" not in g:
-        g.db = open_app_db(current_app)
+        path = current_app.config["DATABASE"]
+        cache = _thread_connections.__dict__.setdefault("by_path", {})
+        if path not in cache:
+            cache[path] = open_app_db(current_app)
+        g.db = cache[path]
     return g.db
 
 
 def close_db(_error: BaseException | None = None) -> None:
+    """At the end of a request: never leave a transaction open on the kept connection."""
     db = g.pop("db", None)
-    if db is not None:
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
+
+
+def forget_thread_connections() -> None:
+    """Close this thread's kept connections (tests, and before a database file is removed)."""
+    for db in getattr(_thread_connections, "by_path", {}).values():
         db.conn.close()
+    _thread_connections.__dict__.pop("by_path", None)
+
+
+# One writer at a time inside this process: threads queue on a lock instead of in SQLite's
+# busy handler, which sleeps in steps of milliseconds and would cap the ingest rate.
+_WRITE_LOCK = threading.RLock()
 
 
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     """`BEGIN IMMEDIATE` … `COMMIT`, rolled back on any exception; yields the raw connection."""
     conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    with _WRITE_LOCK:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def init_app(app: Flask) -> None:

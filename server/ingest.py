@@ -89,8 +89,16 @@ def rejected(sub_id: str, household_id: str | None, *errors: dict, forbidden=Fal
     return Outcome(sub_id, household_id, REJECTED, errors=list(errors), forbidden=forbidden)
 
 
-def ingest(db: sqlite_utils.Database, sub: Submission, *, province: str) -> Outcome:
-    """Store the submission at most once and say what happened (see the module docstring)."""
+def ingest(
+    db: sqlite_utils.Database,
+    sub: Submission,
+    *,
+    province: str,
+    scope: tuple[str, ...] | None = None,
+) -> Outcome:
+    """Store the submission at most once and say what happened (see the module docstring).
+
+    `scope` is the user's commune scope when the caller has it already (once per batch)."""
     household_id = sub.record.get("household_id") if isinstance(sub.record, dict) else None
     household_id = household_id if isinstance(household_id, str) else sub.household_id
     earlier = _seen(db, sub, household_id)
@@ -102,7 +110,7 @@ def ingest(db: sqlite_utils.Database, sub: Submission, *, province: str) -> Outc
     record, errors = scoring_adapter.load(sub.record)
     if errors:
         return rejected(sub.instance_id, household_id, *errors)
-    problem = _check_scope(db, sub, record, province)
+    problem = _check_scope(db, sub, record, province, scope)
     if problem is not None:
         return problem
     review_round, problem = _find_round(db, sub, record, province)
@@ -187,7 +195,7 @@ def _check_envelope(sub: Submission, household_id: str | None) -> Outcome | None
     return None
 
 
-def _check_scope(db, sub: Submission, record: dict, province: str) -> Outcome | None:
+def _check_scope(db, sub: Submission, record: dict, province: str, scope) -> Outcome | None:
     household_id, commune = record["household_id"], record.get("commune_code")
     if record.get("province_code") != province:
         return rejected(
@@ -201,7 +209,9 @@ def _check_scope(db, sub: Submission, record: dict, province: str) -> Outcome | 
                 f"Máy chủ này nhận tỉnh {province}, không phải {record.get('province_code')!r}",
             ),
         )
-    if commune not in commune_scope(db, sub.user, province):
+    if scope is None:
+        scope = commune_scope(db, sub.user, province)
+    if commune not in scope:
         return rejected(
             sub.instance_id,
             household_id,

@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from server import scoring_adapter
 from server.db import get_db, transaction, utcnow
 from server.ingest import Submission, ingest
+from server.multipart import MultipartError, Part, parse_multipart
 from server.queries.users import User, device_name, user_for_token
 
 bp = Blueprint("openrosa", __name__)
@@ -165,18 +166,21 @@ def form_manifest(form_id: str) -> Response:
 def submission() -> Response:
     if request.method == "HEAD":
         return Response(status=204)  # explicit: Flask would answer HEAD with the GET status
-    upload = request.files.get("xml_submission_file")
-    if upload is None:
+    try:
+        parts = parse_multipart(request.content_type, request.get_data(cache=False))
+    except MultipartError as error:
+        return openrosa_message(400, f"Bài gửi không đúng dạng multipart. / {error}.")
+    xml_parts = [part for part in parts if part.name == "xml_submission_file"]
+    if not xml_parts:
         return openrosa_message(
             400,
             "Thiếu phần xml_submission_file. / The multipart part xml_submission_file is missing.",
         )
-    xml_bytes = upload.read()
-    parsed = _parse_instance(xml_bytes)
+    parsed = _parse_instance(xml_parts[0].data)
     if isinstance(parsed, Response):
         return parsed
     outcome = ingest(get_db(), parsed, province=current_app.config["PROVINCE"])
-    return _answer(outcome, parsed)
+    return _answer(outcome, parsed, parts)
 
 
 def _parse_instance(xml_bytes: bytes) -> Submission | Response:
@@ -233,7 +237,7 @@ def _rejected_response(errors: list[dict[str, Any]], status: int = 422) -> Respo
     return openrosa_message(status, "\n".join(lines) or "Bài gửi bị từ chối. / Rejected.")
 
 
-def _answer(outcome, sub: Submission) -> Response:
+def _answer(outcome, sub: Submission, parts: list[Part]) -> Response:
     if outcome.outcome == "rejected":
         return _rejected_response(outcome.errors, 403 if outcome.forbidden else 422)
     if outcome.outcome == "conflict":
@@ -243,7 +247,7 @@ def _answer(outcome, sub: Submission) -> Response:
             f"Xung đột ({reason}): bài gửi được giữ lại để cán bộ xử lý. / "
             f"Conflict ({reason}): kept in quarantine for a person to resolve.",
         )
-    added = _store_attachments(sub)
+    added = _store_attachments(sub, parts)
     if outcome.outcome == "accepted" or added:
         return openrosa_message(
             201, "Đã nhận bài gửi. / Submission received.", nature="submit_success"
@@ -253,27 +257,23 @@ def _answer(outcome, sub: Submission) -> Response:
     )
 
 
-def _store_attachments(sub: Submission) -> int:
+def _store_attachments(sub: Submission, parts: list[Part]) -> int:
     """Keep every file part but the XML (the first copy of each name wins); returns how many new."""
-    files = [
-        (name, upload)
-        for name, upload in request.files.items(multi=True)
-        if name not in ("xml_submission_file", "*isIncomplete*")
-    ]
+    files = [p for p in parts if p.name not in ("xml_submission_file", "*isIncomplete*")]
     if not files:
         return 0
     added = 0
     with transaction(get_db()) as conn:
-        for _part, upload in files:
-            data = upload.read()
+        for part in files:
+            data = part.data
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO attachments (form_id, instance_id, name, content_type,"
                 " sha256, size, data, received_at) VALUES (?,?,?,?,?,?,?,?)",
                 [
                     sub.form_id,
                     sub.instance_id,
-                    upload.filename or _part,
-                    upload.mimetype,
+                    part.filename or part.name,
+                    part.content_type,
                     hashlib.sha256(data).hexdigest(),
                     len(data),
                     data,

@@ -60,8 +60,10 @@ def _test_config(database: Path) -> dict:
 @pytest.fixture
 def app(tmp_path):
     from server import create_app
+    from server.db import forget_thread_connections
 
-    return create_app(_test_config(tmp_path / "test.sqlite3"), instance_path=str(tmp_path))
+    yield create_app(_test_config(tmp_path / "test.sqlite3"), instance_path=str(tmp_path))
+    forget_thread_connections()
 
 
 @pytest.fixture
