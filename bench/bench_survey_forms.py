@@ -4,7 +4,7 @@ The server validates about 1,000 households a second on 2 cores next to scoring 
 `validate_household` must stay well under 1 ms per record.
 
 Run: /work/venv/bin/python bench/bench_survey_forms.py [--repeat 7] [--number 2000]
-Prints medians over `repeat` runs, each timing `number` calls.
+Prints the median and the best of `repeat` runs, each timing `number` calls.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "survey_forms" / "examples" / "h
 TODAY = dt.date(2026, 11, 27)
 
 
-def _median_us(function, repeat: int, number: int) -> float:
+def _timings_us(function, repeat: int, number: int) -> tuple[float, float]:
+    """(median, best) µs per call; the best run is the least disturbed by other processes."""
     runs = timeit.repeat(function, repeat=repeat, number=number)
-    return statistics.median(runs) / number * 1e6
+    return statistics.median(runs) / number * 1e6, min(runs) / number * 1e6
 
 
 def main() -> None:
@@ -62,10 +63,11 @@ def main() -> None:
         validate_household(record, today=TODAY) == [] and validate_household(big, today=TODAY) == []
     )
     for name, function in cases.items():
-        print(f"{name}: {_median_us(function, args.repeat, args.number):.0f} µs")
+        median, best = _timings_us(function, args.repeat, args.number)
+        print(f"{name}: median {median:.0f} µs, best {best:.0f} µs")
 
     start = time.perf_counter()
-    size = len(xform._build_xform.__wrapped__())
+    size = len(xform.convert_xlsform()[0])
     print(f"build_xform (uncached, {size:,} bytes): {time.perf_counter() - start:.1f} s")
 
 

@@ -173,11 +173,13 @@ class Choice(AnswerField):
         self.code = self.UNKNOWN_CODES.get(question.choices, "choice")
 
     def convert(self, value: Any) -> str:
-        if type(value) is not str or value not in self.values:
-            if isinstance(value, str) and value.strip() in self.values:
-                return value.strip()
-            raise _Code(self.code)
-        return value
+        if type(value) is str and value in self.values:
+            return value
+        if isinstance(value, str) and value.strip() in self.values:
+            return value.strip()
+        if self.code != "choice" and not isinstance(value, str):
+            raise _Code("type_text")  # 18496 is not the code "18496": codes keep leading zeros
+        raise _Code(self.code)
 
 
 class MultiChoice(AnswerField):

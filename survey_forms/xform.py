@@ -40,7 +40,14 @@ from survey_forms.questionnaire import (
     Question,
 )
 
-__all__ = ["build_xlsform", "build_xform", "instance_to_household", "household_to_instance"]
+__all__ = [
+    "build_xlsform",
+    "build_xform",
+    "convert_xlsform",
+    "instance_to_household",
+    "household_to_instance",
+    "XFormInstanceError",
+]
 
 VI = "Vietnamese (vi)"
 EN = "English (en)"
@@ -160,7 +167,7 @@ def _question_row(question: Question) -> dict[str, Any]:
         )
     if question.choice_filter:
         row["choice_filter"] = f"province = ${{{question.choice_filter}}}"
-        row["appearance"] = "minimal"
+        row["appearance"] = "minimal autocomplete"  # about a hundred communes per province
     if question.id == "province_code":
         row["appearance"] = "minimal"
     if isinstance(question.default, (int, float)) and not isinstance(question.default, bool):
@@ -279,6 +286,11 @@ def build_xform() -> bytes:
 
 @cache
 def _build_xform() -> bytes:
+    return convert_xlsform()[0]
+
+
+def convert_xlsform() -> tuple[bytes, list[str]]:
+    """A fresh pyxform conversion (no cache): the XForm bytes and pyxform's warnings."""
     from pyxform.xls2xform import convert  # imported late: pyxform is slow to import
 
     warnings: list[str] = []
@@ -290,7 +302,7 @@ def _build_xform() -> bytes:
         validate=False,
         pretty_print=False,
     )
-    return result.xform.encode("utf-8")
+    return result.xform.encode("utf-8"), warnings
 
 
 # --- instance → record ---------------------------------------------------------------------------

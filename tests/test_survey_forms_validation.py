@@ -166,6 +166,8 @@ FIELD_CASES = [
     ("survey_date", "05/10/2026", "survey_date", "type_date"),
     ("survey_date", "2026-02-30", "survey_date", "type_date"),
     ("area", "town", "area", "choice"),
+    ("commune_code", 18496, "commune_code", "type_text"),
+    ("province_code", 42, "province_code", "type_text"),
     ("household_id", "", "household_id", "required"),
     ("village", "x" * 101, "village", "too_long"),
     ("gps.lat", 200, "gps.lat", "range"),
