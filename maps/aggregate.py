@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from maps.codes import normalise_codes
 from maps.labels import CLASSES, NEAR_POOR, POOR
 
 MPI_SCORE_COLUMNS = ("mpi_c", "c_i", "mpi_score")
@@ -44,6 +45,7 @@ def commune_aggregates(
     read from the space-separated ``deprivations`` column.
     """
     _check_input(scores_df)
+    scores_df = scores_df.assign(commune_code=normalise_codes(scores_df["commune_code"]))
     frame = _indicator_frame(scores_df, indicators)
     counts = _class_counts(scores_df)
     counts = counts.join(_deprivation_counts(scores_df, frame))

@@ -23,6 +23,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from maps.codes import normalise_code
+
 COMMUNES_CSV = Path(__file__).resolve().parents[1] / "survey_forms" / "data" / "communes.csv"
 WGS84 = "EPSG:4326"
 METRIC_CRS = "EPSG:32648"  # UTM 48N: metres, area error < 1 % across Vietnam
@@ -39,14 +41,6 @@ def load_communes(province: str | None = None) -> pd.DataFrame:
         if frame.empty:
             raise ValueError(f"Không có tỉnh mã / no province with code {province!r}")
     return frame.reset_index(drop=True)
-
-
-def normalise_code(value: object, *, width: int = 5) -> str:
-    """A GSO code as a zero-padded string: 18073, "18073", "18073.0" and " 4" all work."""
-    text = str(value).strip()
-    if text.endswith(".0"):
-        text = text[:-2]
-    return text.zfill(width) if text.isdigit() else text
 
 
 @dataclass

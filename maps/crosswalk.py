@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from maps.aggregate import _count_columns, indicators_of, rates_from_counts
-from maps.boundaries import normalise_code
+from maps.codes import normalise_code
 
 DEFAULT_CROSSWALK = Path(__file__).with_name("data") / "crosswalk_2025.csv"
 OLD_COLUMNS = ("old_ward_code", "old_code", "old_commune_code")

@@ -126,3 +126,16 @@ def test_change_between_rounds_in_points():
     before = now.assign(poor_rate=now["poor_rate"] - 5)
     change = by_code(change_between(now, before, ["poor_rate"]))
     assert change["change_poor_rate"].tolist() == pytest.approx([5.0, 5.0])
+
+
+def test_numeric_commune_codes_are_zero_padded():
+    frame = SAMPLE.assign(commune_code=[4, 4, 4, 4, 18100, 18100])
+    assert commune_aggregates(frame)["commune_code"].tolist() == ["00004", "18100"]
+
+
+def test_aggregates_and_crosswalks_do_not_need_geopandas():
+    import subprocess
+    import sys
+
+    code = "import sys, maps.aggregate, maps.crosswalk; sys.exit('geopandas' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
