@@ -28,6 +28,7 @@ from typing import Any
 
 from offline_sync.store import Outbox, StoreError
 
+QUEUE_CHUNK = 500  # households queued per transaction (one disk sync each)
 _MEMBER_PATH = re.compile(r"^members\[(\d+)\]\.?(.*)$")
 
 
@@ -254,36 +255,46 @@ def capture(
 ) -> CaptureReport:
     """Read, validate and queue; valid households are queued even when others fail."""
     report = CaptureReport()
+    valid: list[Source] = []
     for source in read_households(path, members):
         report.read += 1
         errors = check(source, today=today)
         if errors:
             report.errors += errors
         else:
-            _queue(store, source, replace, report)
+            valid.append(source)
+        if len(valid) >= QUEUE_CHUNK:
+            _queue(store, valid, replace, report)
+            valid = []
         if on_progress:
             on_progress(report.read, None)
+    _queue(store, valid, replace, report)
     return report
 
 
-def _queue(store: Outbox, source: Source, replace: bool, report: CaptureReport) -> None:
-    where = source.file + (f" row {source.row}" if source.row is not None else "")
-    try:
-        item = store.enqueue(source.record, source=where, replace=replace)
-    except StoreError as error:
-        report.errors.append(
-            CaptureError(
-                source.file,
-                source.row,
-                source.record.get("household_id"),
-                "household_id",
-                "already_queued",
-                error.message_vi,
-                error.message_en,
-            )
-        )
+def _queue(store: Outbox, sources: list[Source], replace: bool, report: CaptureReport) -> None:
+    """Queue a chunk of valid households in one transaction."""
+    if not sources:
         return
-    if item is None:
-        report.unchanged.append(source.record["household_id"])
-    else:
-        report.queued.append(item)
+    pairs = [(source.record, _where(source)) for source in sources]
+    for source, result in zip(sources, store.enqueue_many(pairs, replace=replace), strict=True):
+        if isinstance(result, StoreError):
+            report.errors.append(
+                CaptureError(
+                    source.file,
+                    source.row,
+                    source.record.get("household_id"),
+                    "household_id",
+                    "already_queued",
+                    result.message_vi,
+                    result.message_en,
+                )
+            )
+        elif result is None:
+            report.unchanged.append(source.record["household_id"])
+        else:
+            report.queued.append(result)
+
+
+def _where(source: Source) -> str:
+    return source.file + (f" row {source.row}" if source.row is not None else "")

@@ -410,10 +410,22 @@ def _status_code(summary: dict[str, Any]) -> int:
 @click.option("--batch-size", default=250, show_default=True, type=click.IntRange(1, 500))
 @click.option("--timeout", type=float, help="Seconds to wait for each answer (default 120).")
 @click.option("--retries", type=click.IntRange(0, 20), help="Retries per batch (default 6).")
+@click.option(
+    "--retry-rejected",
+    is_flag=True,
+    help="Send rejected households again unchanged (e.g. once the round is open).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.pass_context
 @_friendly
-def push(ctx, batch_size: int, timeout: float | None, retries: int | None, as_json: bool) -> None:
+def push(
+    ctx,
+    batch_size: int,
+    timeout: float | None,
+    retries: int | None,
+    retry_rejected: bool,
+    as_json: bool,
+) -> None:
     """Send queued households; safe to interrupt and run again (each is stored once).
 
     Exit code: 0 all accepted, 1 some rejected, 3 conflicts, 4 the server could not be
@@ -424,6 +436,8 @@ def push(ctx, batch_size: int, timeout: float | None, retries: int | None, as_js
     from offline_sync.sync import push as push_items
 
     store = _store(ctx)
+    if retry_rejected:
+        store.requeue_rejected()
     with _client(store, timeout=timeout, retries=retries) as client:
         with _bar(store.pending_count(), "pushing") as bar:
             report = push_items(store, client, batch_size=batch_size, on_progress=_advance(bar))

@@ -192,13 +192,7 @@ class Outbox:
     # --- capture --------------------------------------------------------------------------
 
     def enqueue(
-        self,
-        record: dict[str, Any],
-        *,
-        source: str | None = None,
-        replace: bool = False,
-        form_id: str | None = None,
-        form_version: str | None = None,
+        self, record: dict[str, Any], *, source: str | None = None, replace: bool = False
     ) -> dict[str, Any] | None:
         """Queue one (already validated) household version; returns the item, or None when the
         household's newest local version already has exactly this content (a re-import).
@@ -206,19 +200,40 @@ class Outbox:
         A household the store already holds is refused unless `replace=True` (then this is an
         edit: a new version naming the one it replaces, see `edit`).
         """
-        household_id = _household_id(record)
         with self.transaction():
-            latest = self._latest(household_id)
-            if latest is not None and latest["record"] == canonical_json(record).decode():
-                return None
-            if latest is not None and not replace:
-                raise StoreError(
-                    f"household {household_id} is already in the store; use `sync edit` or"
-                    " --replace to queue a new version",
-                    f"hộ {household_id} đã có trong kho; dùng `sync edit` hoặc --replace để"
-                    " thêm phiên bản mới",
-                )
-            return self._insert_version(record, source, form_id, form_version)
+            return self._enqueue_one(record, source, replace)
+
+    def enqueue_many(
+        self,
+        records: Iterable[tuple[dict[str, Any], str | None]],
+        *,
+        replace: bool = False,
+    ) -> list[dict[str, Any] | StoreError | None]:
+        """`enqueue` for many (record, source) pairs in ONE transaction (one disk sync instead
+        of one per household); a refused household gives its `StoreError` in the result list
+        and does not stop the others."""
+        results: list[dict[str, Any] | StoreError | None] = []
+        with self.transaction():
+            for record, source in records:
+                try:
+                    results.append(self._enqueue_one(record, source, replace))
+                except StoreError as error:
+                    results.append(error)
+        return results
+
+    def _enqueue_one(self, record: dict[str, Any], source: str | None, replace: bool):
+        household_id = _household_id(record)
+        latest = self._latest(household_id)
+        if latest is not None and latest["record"] == canonical_json(record).decode():
+            return None
+        if latest is not None and not replace:
+            raise StoreError(
+                f"household {household_id} is already in the store; use `sync edit` or"
+                " --replace to queue a new version",
+                f"hộ {household_id} đã có trong kho; dùng `sync edit` hoặc --replace để"
+                " thêm phiên bản mới",
+            )
+        return self._insert_version(record, source)
 
     def edit(self, record: dict[str, Any], *, source: str | None = None) -> dict[str, Any]:
         """Queue a new version of a household the store holds (or was assigned)."""
@@ -229,9 +244,9 @@ class Outbox:
                     f"household {household_id} is not in the store; use `sync add`",
                     f"hộ {household_id} chưa có trong kho; dùng `sync add`",
                 )
-            return self._insert_version(record, source, None, None)
+            return self._insert_version(record, source)
 
-    def _insert_version(self, record, source, form_id, form_version) -> dict[str, Any]:
+    def _insert_version(self, record: dict[str, Any], source: str | None) -> dict[str, Any]:
         """Inside a transaction: the new item with its UUID, assigned now and never again."""
         household_id = _household_id(record)
         item_id = str(uuid.uuid4())
@@ -243,8 +258,8 @@ class Outbox:
                 item_id,
                 household_id,
                 base,
-                form_id or record.get("form_id") or "povcensus_household",
-                form_version or record.get("form_version") or "2026.1",
+                record.get("form_id") or "povcensus_household",
+                record.get("form_version") or "2026.1",
                 canonical_json(record).decode(),
                 source,
                 utcnow(),
@@ -396,6 +411,17 @@ class Outbox:
                 [details.get("reason"), details.get("current_id"), now, result.get("id")],
             )
 
+    def requeue_rejected(self) -> int:
+        """Queue the unfixed rejected items again, unchanged (same id and content).
+
+        For rejections that may pass later (no open round yet, a commune assigned since): the
+        server stored nothing for them, so the same id can be posted again. Returns how many.
+        """
+        with self.transaction() as conn:
+            return conn.execute(
+                "UPDATE outbox SET state = 'queued' WHERE state = 'rejected' AND replaced_by IS NULL"
+            ).rowcount
+
     # --- conflicts ------------------------------------------------------------------------
 
     def conflicts(self, *, open_only: bool = True) -> list[dict[str, Any]]:
@@ -464,9 +490,7 @@ class Outbox:
             self._insert_server_copy(server, item)
             if how == "take_server":
                 return None
-            return self._insert_version(
-                item["record"], f"keep mine after conflict {item['id']}", None, None
-            )
+            return self._insert_version(item["record"], f"keep mine after conflict {item['id']}")
 
     def _insert_server_copy(self, server: dict[str, Any], item: dict[str, Any]) -> None:
         if not server.get("submission_id") or self.get(server["submission_id"]):

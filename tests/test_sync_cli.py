@@ -95,3 +95,16 @@ def test_commands_that_need_the_server_say_how_to_log_in(tmp_path):
     result = CliRunner().invoke(sync_cli, ["--store", str(tmp_path / "s.sqlite3"), "push"])
     assert result.exit_code == 5
     assert "sync login" in result.output
+
+
+def test_every_command_and_exit_code_is_documented():
+    from pathlib import Path
+
+    from offline_sync import cli
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "sync-client.md").read_text("utf-8")
+    for name in sync_cli.commands:
+        assert f"**`sync {name}" in doc, name
+    for code in range(7):
+        assert f"| {code} |" in doc
+    assert cli.EXIT_PENDING == 6 and cli.EXIT_NETWORK == 4

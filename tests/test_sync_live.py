@@ -356,3 +356,21 @@ def _submitted(database: Path, ids: list[str]) -> int:
             ).fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+def test_households_rejected_while_no_round_was_open_can_be_sent_again(own_server, tmp_path):
+    _user, token = own_server.enumerator()
+    store_path = tmp_path / "client.sqlite3"
+    with Outbox(store_path) as store:
+        ids = fill(store, 3)
+        store.set_config(server_url=own_server.url, token=token)
+    first = run_cli(store_path, "push")
+    assert first.exit_code == 1 and "rejected 3" in first.output
+    status = json.loads(run_cli(store_path, "status", "--json").output)
+    assert {e["code"] for i in status["rejected_items"] for e in i["errors"]} == {"no_open_round"}
+
+    own_server.open_round()
+    again = run_cli(store_path, "push", "--retry-rejected")
+    assert again.exit_code == 0, again.output
+    assert "accepted 3" in again.output
+    assert_exactly_once(own_server.database, ids)

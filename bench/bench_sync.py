@@ -1,0 +1,119 @@
+"""Benchmark: push N queued households to a real server over loopback, end to end.
+
+Starts `povcensus serve` (waitress) on a fresh database in a temporary directory, creates an
+enumerator with a device token and opens a round, queues N households in a client store, then
+times `offline_sync.sync.push` until every household is accepted, and checks the server's
+database holds each exactly once. Prints one JSON line per run and the median.
+
+    python bench/bench_sync.py --households 10000 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "survey_forms" / "examples" / "household.json"
+
+
+def start_server(directory: Path) -> tuple[subprocess.Popen, str, str]:
+    """A migrated database with an enumerator, a token and an open round; the server's URL."""
+    from server import create_app
+    from server.db import connect
+    from server.queries.rounds import open_round
+    from server.queries.users import create_user, issue_token
+
+    database = directory / "bench.sqlite3"
+    create_app({"DATABASE": str(database), "SECRET_KEY": "bench"}, instance_path=str(directory))
+    db = connect(database)
+    create_user(db, "bench", role="enumerator", communes=["18496"], password=None)
+    token = issue_token(db, "bench", "bench-laptop")[1]
+    open_round(db, year=2026, standard="vn-2022", kind="annual", province="42")
+    db.conn.close()
+    env = {**os.environ, "POVCENSUS_INSTANCE_PATH": str(directory), "POVCENSUS_SECRET_KEY": "b"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "povcensus", "serve", "--port", "0", "--db", str(database)],
+        stdout=subprocess.PIPE,
+        stderr=(directory / "server.log").open("wb"),
+        env=env,
+        cwd=directory,
+    )
+    line = process.stdout.readline().decode()
+    if "serving on" not in line:
+        raise SystemExit(f"server did not start: {line!r}")
+    return process, line.strip().rsplit(" ", 1)[-1], token
+
+
+def households(n: int, run: int):
+    base = json.loads(EXAMPLE.read_text("utf-8"))
+    base.pop("round", None)
+    for i in range(n):
+        yield {**base, "household_id": f"18496-b{run}-{i:06d}", "head_name": f"Hộ số {i}"}
+
+
+def one_run(n: int, run: int, batch_size: int) -> dict:
+    from offline_sync import sync
+    from offline_sync.client import SyncClient
+    from offline_sync.store import Outbox
+
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        process, url, token = start_server(directory)
+        try:
+            store = Outbox(directory / "client.sqlite3")
+            started = time.perf_counter()
+            store.enqueue_many((record, "bench") for record in households(n, run))
+            enqueued = time.perf_counter() - started
+            with SyncClient(url, token) as client:
+                started = time.perf_counter()
+                report = sync.push(store, client, batch_size=batch_size)
+                pushed = time.perf_counter() - started
+            store.close()
+            with sqlite3.connect(f"file:{directory / 'bench.sqlite3'}?mode=ro", uri=True) as db:
+                stored = db.execute("SELECT count(*) FROM households").fetchone()[0]
+                submissions = db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+        finally:
+            process.terminate()
+            process.wait(10)
+    assert report.outcomes["accepted"] == n and stored == n == submissions, (report, stored)
+    return {
+        "households": n,
+        "batch_size": batch_size,
+        "enqueue_s": round(enqueued, 2),
+        "push_s": round(pushed, 2),
+        "per_second": round(n / pushed),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=250)
+    args = parser.parse_args()
+    results = []
+    for run in range(args.runs):
+        result = one_run(args.households, run, args.batch_size)
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    print(
+        json.dumps(
+            {
+                "median_push_s": statistics.median(r["push_s"] for r in results),
+                "median_enqueue_s": statistics.median(r["enqueue_s"] for r in results),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
