@@ -55,6 +55,7 @@ class ImportReport:
     repaired: list[str] = field(default_factory=list)
     invalid_dropped: list[str] = field(default_factory=list)
     empty_dropped: int = 0
+    not_polygon_dropped: list[str] = field(default_factory=list)
     duplicates_merged: list[str] = field(default_factory=list)
     matched: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
@@ -85,9 +86,10 @@ class ImportReport:
             f"Xã thiếu trong tệp / communes missing from the file: {len(self.missing)}",
             f"Đã sửa hình học / repaired geometries: {', '.join(self.repaired) or '—'}",
         ]
-        if self.invalid_dropped or self.empty_dropped:
+        if self.invalid_dropped or self.empty_dropped or self.not_polygon_dropped:
             out.append(
-                f"Bỏ qua / dropped: invalid {', '.join(self.invalid_dropped) or '—'}; empty {self.empty_dropped}"
+                f"Bỏ qua / dropped: invalid {', '.join(self.invalid_dropped) or '—'}; "
+                f"not polygons {', '.join(self.not_polygon_dropped) or '—'}; empty {self.empty_dropped}"
             )
         if self.duplicates_merged:
             out.append(
@@ -180,7 +182,11 @@ def _clean_geometries(
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     report.empty_dropped = int(empty.sum())
     gdf = gdf[~empty].copy()
-    invalid = ~gdf.geometry.is_valid
+    # points or lines cannot be shaded: a commune layer must be polygons
+    areal = gdf.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
+    report.not_polygon_dropped = gdf.loc[~areal, "commune_code"].tolist()
+    gdf = gdf[areal]
+    invalid = ~gdf.geometry.is_valid | (gdf.geom_type == "GeometryCollection")
     codes = gdf.loc[invalid, "commune_code"].tolist()
     if not repair:
         report.invalid_dropped = codes

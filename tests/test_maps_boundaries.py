@@ -174,3 +174,17 @@ def test_zipped_shapefile_and_multilayer_geopackage(tmp_path):
     with pytest.raises(ValueError, match="xa, xa_cu"):
         import_boundaries(gpkg, code_field="ma")
     assert import_boundaries(gpkg, code_field="ma", layer="xa_cu").matched == ["18100"]
+
+
+def test_points_and_empty_geometries_are_dropped_and_counted(tmp_path):
+    from shapely.geometry import Point
+
+    layer = small_layer(["18073", "18100", "18115"])
+    layer.loc[1, "geometry"] = Point(105.9, 18.3)
+    layer.loc[2, "geometry"] = Polygon()
+    path = tmp_path / "mixed.gpkg"
+    layer.to_file(path, driver="GPKG")
+    report = import_boundaries(path, code_field="ma")
+    assert report.not_polygon_dropped == ["18100"] and report.empty_dropped == 1
+    assert list(report.boundaries["commune_code"]) == ["18073"]
+    assert "not polygons 18100" in "\n".join(report.lines())

@@ -159,6 +159,11 @@ def test_png_is_written_with_a_valid_header(tmp_path, aggregates, boundaries):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = imread(path)
     assert image.shape[0] > 300 and image.shape[1] > 300
+    previous = aggregates.assign(poor_rate=aggregates["poor_rate"] + 1)
+    change = to_png(
+        aggregates, boundaries, "change_poor_rate", tmp_path / "change.png", compare=previous
+    )
+    assert change.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_communes_with_data_but_no_boundary_are_named_on_the_map(aggregates, boundaries):

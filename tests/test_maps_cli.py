@@ -64,6 +64,23 @@ def test_boundaries_import_prints_the_report_and_writes_the_layer(tmp_path):
     assert written.crs.to_epsg() == 4326 and sorted(written["commune_code"]) == ["18073", "77777"]
 
 
+def test_boundaries_import_json_report(tmp_path):
+    source = tmp_path / "in.geojson"
+    gpd.GeoDataFrame(
+        {"ma": ["18073"]}, geometry=[box(105.9, 18.3, 105.91, 18.31)], crs="EPSG:4326"
+    ).to_file(source, driver="GeoJSON")
+    result = CliRunner().invoke(
+        main, ["boundaries", "import", str(source), "--code-field", "ma", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (
+        report["matched"] == ["18073"]
+        and report["matched_count"] == 1
+        and report["reprojected"] is False
+    )
+
+
 def test_boundaries_import_with_a_wrong_field_is_a_clean_error(tmp_path):
     source = tmp_path / "in.geojson"
     gpd.GeoDataFrame(
