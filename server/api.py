@@ -6,6 +6,7 @@ serialise; no SQL here. Every error is the one JSON shape of `server.errors`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from typing import Any
@@ -17,7 +18,6 @@ from offline_sync.protocol import (
     API_PREFIX,
     MAX_BATCH_ITEMS,
     canonical_json,
-    content_hash,
 )
 from server import openapi
 from server.db import get_db, utcnow
@@ -143,19 +143,30 @@ def _push_one(item: Any, province: str, scope: tuple[str, ...]) -> dict[str, Any
             for path, msgs in _flatten(error.messages)
         ]
         return rejected(item_id, household_id, *errors).to_result()
+    payload, sha256 = _payload_and_hash(loaded)
     submission = Submission(
         instance_id=loaded["id"],
         form_id=loaded["form_id"],
         form_version=loaded["form_version"],
         record=loaded["record"],
-        payload=canonical_json(item).decode(),
-        sha256=content_hash(loaded),
+        payload=payload,
+        sha256=sha256,
         format="json",
         user=g.user,
         household_id=loaded["household_id"],
         base_id=loaded["base"],
     )
     return ingest(get_db(), submission, province=province, scope=scope).to_result()
+
+
+def _payload_and_hash(item: dict[str, Any]) -> tuple[str, str]:
+    """The item as canonical JSON (what is stored) and its protocol content hash, serialising
+    the record once: canonical JSON sorts keys, so "record" comes last in both texts."""
+    record = canonical_json(item["record"]).decode()
+    envelope = {key: item[key] for key in ("base", "form_id", "form_version", "household_id", "id")}
+    payload = canonical_json(envelope).decode()[:-1] + ',"record":' + record + "}"
+    hashed = '{"base":' + canonical_json(item["base"]).decode() + ',"record":' + record + "}"
+    return payload, hashlib.sha256(hashed.encode()).hexdigest()
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, list]]:

@@ -49,6 +49,7 @@ def connect(path: str | Path, *, busy_timeout_ms: int = 30_000, synchronous: str
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA wal_autocheckpoint=10000")
     return sqlite_utils.Database(conn)
 
 

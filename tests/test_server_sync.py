@@ -322,3 +322,20 @@ def test_pull_pages_through_own_communes_changes(live_server, enumerator):
     assert [c["seq"] for c in rest["changes"]] == mine[2:] and not rest["has_more"]
     assert rest["changes"][0]["data"]["comment"] == "kiểm tra lại 2"
     assert rest["changes"][0]["kind"] == "decision"
+
+
+def test_stored_payload_is_the_item_and_hash_is_the_protocol_content_hash(
+    live_server, enumerator, household
+):
+    from offline_sync.protocol import canonical_json, content_hash
+
+    session, _ = enumerator
+    sent = item(household(head_name="Phạm Thị Hoà"))
+    push(live_server, session, sent)
+    payload, sha256 = (
+        live_server.db()
+        .execute("SELECT payload, sha256 FROM submissions WHERE instance_id = ?", [sent["id"]])
+        .fetchone()
+    )
+    assert payload == canonical_json(sent).decode()
+    assert sha256 == content_hash(sent)
