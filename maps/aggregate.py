@@ -101,9 +101,14 @@ def rates_from_counts(
     return out
 
 
-def totals(aggregates: pd.DataFrame, *, label: str = "total") -> pd.DataFrame:
-    """One row summing every commune's counts (e.g. the province line of a table), rates recomputed."""
-    count_columns = _count_columns(aggregates)
+def totals(
+    aggregates: pd.DataFrame, *, label: str = "total", extra_counts: Sequence[str] = ()
+) -> pd.DataFrame:
+    """One row summing every commune's counts (e.g. the province line of a table), rates recomputed.
+
+    ``extra_counts`` names further additive columns to sum (e.g. a caller's ethnicity counts).
+    """
+    count_columns = _count_columns(aggregates) + list(extra_counts)
     row = aggregates[count_columns].sum().to_frame().T
     row.insert(0, "commune_code", label)
     return rates_from_counts(row, indicators=indicators_of(aggregates))
@@ -130,9 +135,10 @@ def change_between(
 
 
 def _count_columns(aggregates: pd.DataFrame) -> list[str]:
+    """The additive columns of an aggregates table (what totals and crosswalks may sum)."""
     columns = ["households", *CLASSES]
     columns += [
-        c for c in aggregates.columns if c.startswith("dep_") and "_n" in c and "_rate" not in c
+        f"dep_{ind}_n{suffix}" for ind in indicators_of(aggregates) for suffix in RATE_GROUPS
     ]
     columns += [c for c in ("mpi_n", "mpi_q", "mpi_csum") if c in aggregates.columns]
     return columns

@@ -10,6 +10,7 @@ derived from the MIT package vietnamadminunits; see data/README.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +74,11 @@ def _check_weights(cw: pd.DataFrame) -> None:
 
 
 def to_current_layout(
-    old_aggregates: pd.DataFrame, crosswalk: pd.DataFrame, *, on_unmapped: str = "raise"
+    old_aggregates: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    *,
+    on_unmapped: str = "raise",
+    extra_counts: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Re-express per-commune results of an earlier layout on today's communes.
 
@@ -82,6 +87,7 @@ def to_current_layout(
     space-separated), ``merged_from_names`` ("; "-separated), ``n_merged``, ``split_from``
     (old codes only partly inside this commune). Old codes missing from the crosswalk raise
     ValueError, or with ``on_unmapped="drop"`` are left out and listed in ``attrs["unmapped"]``.
+    Only additive columns are carried over: the standard counts plus ``extra_counts``.
     """
     if on_unmapped not in ("raise", "drop"):
         raise ValueError("on_unmapped must be 'raise' or 'drop'")
@@ -91,7 +97,7 @@ def to_current_layout(
         raise ValueError(
             f"Mã cũ không có trong bảng chuyển đổi / old codes not in the crosswalk: {', '.join(unmapped)}"
         )
-    counts = _count_columns(old)
+    counts = _count_columns(old) + list(extra_counts)
     joined = old[["commune_code", *counts]].merge(
         crosswalk, left_on="commune_code", right_on="old_code"
     )

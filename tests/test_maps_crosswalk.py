@@ -65,6 +65,14 @@ def test_merges_sum_counts_and_splits_share_them(tmp_path):
     assert new.loc["00010", "poor_rate"] == pytest.approx(expected_rate)
 
 
+def test_extra_additive_columns_are_carried_when_named(tmp_path):
+    cw = load_crosswalk(write_crosswalk(tmp_path, "old_code,new_code\n1,10\n2,10\n"))
+    old = old_aggregates(["00001", "00002"]).assign(poor_hmong=[3, 4], note=["a", "b"])
+    new = to_current_layout(old, cw, extra_counts=["poor_hmong"])
+    assert new["poor_hmong"].tolist() == [7.0] and "note" not in new.columns
+    assert totals(old, extra_counts=["poor_hmong"])["poor_hmong"].tolist() == [7]
+
+
 def test_n_targets_gives_equal_shares_and_bad_weights_are_rejected(tmp_path):
     cw = load_crosswalk(
         write_crosswalk(tmp_path, "old_ward_code,new_ward_code,n_targets\n5,7,2\n5,8,2\n")
