@@ -210,3 +210,18 @@ def test_openapi_document_describes_the_api(client):
         doc["paths"]
     )
     assert "Item" in doc["components"]["schemas"]
+
+
+def test_every_setting_and_command_is_documented():
+    from pathlib import Path
+
+    from server import DEFAULTS
+    from server.cli import db, rounds, tokens, users
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "server.md").read_text("utf-8")
+    assert [name for name in DEFAULTS if f"`{name}`" not in text] == []
+    for group in (db, users, tokens, rounds):
+        for command in group.commands:
+            assert f"{group.name} {command}" in text.replace("`", ""), (group.name, command)
+    for command in ("serve", "rescore"):
+        assert f"povcensus {command}" in text
