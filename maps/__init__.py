@@ -9,8 +9,9 @@ Public API (docs/maps.md):
 - `maps.crosswalk.load_crosswalk(path=None)`, `to_current_layout(old_aggregates, crosswalk)`
 - `maps.choropleth.choropleth(aggregates, boundaries, …)`, `to_html(map)`, `to_png(…)`, `map_layer`
 
-The names are also importable from `maps` itself; geopandas and folium load only when a
-geometry or map function is first used, so `import maps` is cheap.
+Most of these names are also importable from `maps` itself (not `choropleth` and `classify`,
+which are also submodule names); geopandas and folium load only when a geometry or map
+function is first used, so `import maps` is cheap.
 """
 
 from __future__ import annotations
@@ -30,11 +31,9 @@ _EXPORTS = {
     "ImportReport": "maps.boundaries",
     "load_crosswalk": "maps.crosswalk",
     "to_current_layout": "maps.crosswalk",
-    "choropleth": "maps.choropleth",
     "to_html": "maps.choropleth",
     "to_png": "maps.choropleth",
     "map_layer": "maps.choropleth",
-    "classify": "maps.classify",
     "read_scores": "maps.scores_io",
 }
 
