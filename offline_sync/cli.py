@@ -408,6 +408,13 @@ def _status_code(summary: dict[str, Any]) -> int:
 
 @sync.command()
 @click.option("--batch-size", default=250, show_default=True, type=click.IntRange(1, 500))
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 4),
+    help="Batches in flight at once (never two versions of one household).",
+)
 @click.option("--timeout", type=float, help="Seconds to wait for each answer (default 120).")
 @click.option("--retries", type=click.IntRange(0, 20), help="Retries per batch (default 6).")
 @click.option(
@@ -421,6 +428,7 @@ def _status_code(summary: dict[str, Any]) -> int:
 def push(
     ctx,
     batch_size: int,
+    concurrency: int,
     timeout: float | None,
     retries: int | None,
     retry_rejected: bool,
@@ -440,7 +448,13 @@ def push(
         store.requeue_rejected()
     with _client(store, timeout=timeout, retries=retries) as client:
         with _bar(store.pending_count(), "pushing") as bar:
-            report = push_items(store, client, batch_size=batch_size, on_progress=_advance(bar))
+            report = push_items(
+                store,
+                client,
+                batch_size=batch_size,
+                concurrency=concurrency,
+                on_progress=_advance(bar),
+            )
     if as_json:
         _echo_json(report.to_dict())
     else:

@@ -7,7 +7,10 @@ cut — and simply run again: see `offline_sync.store` for why nothing is lost o
 
 from __future__ import annotations
 
+import json
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,44 +55,81 @@ def push(
     client: SyncClient,
     *,
     batch_size: int = DEFAULT_BATCH,
+    concurrency: int = 2,
     on_progress: Progress | None = None,
 ) -> PushReport:
     """Send every pending item in enqueue order, batch by batch; record each outcome.
 
-    A batch the server finds too large (413) is halved and tried again. When the server stays
+    Up to `concurrency` batches are in flight at once (the server validates and scores one
+    while the next travels), but never two versions of one household: a batch is cut before
+    the first household that is still in flight, so an edit always arrives after its base.
+    A batch the server finds too large (413) is halved and sent again. When the server stays
     unreachable past the client's retries, the push stops and reports the error; what was not
     answered stays pending for the next push.
     """
     report = PushReport()
     total = store.pending_count()
-    size = max(1, min(batch_size, MAX_BATCH_ITEMS))
-    after = 0  # items answered but left pending (an outcome we do not know) are not re-sent now
-    while True:
-        batch = store.next_batch(size, after_seq=after)
-        if not batch:
-            break
-        try:
-            results = _send(store, client, batch)
-        except SyncError as error:
-            if error.status == 413 and size > 1:
-                size = max(1, size // 2)
+    state = _Pipeline(size=max(1, min(batch_size, MAX_BATCH_ITEMS)))
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        while True:
+            while len(state.inflight) < max(1, concurrency) and report.error is None:
+                if not _launch(store, client, pool, state):
+                    break
+            if not state.inflight:
+                break
+            future, batch = state.inflight.popleft()
+            try:
+                results = future.result()
+            except SyncError as error:
+                _failed(state, batch, error, report)
                 continue
-            report.error = error
-            break
-        for outcome, count in store.record_results(results).items():
-            report.outcomes[outcome] += count
-        report.sent += len(batch)
-        report.batches += 1
-        after = batch[-1]["seq"]
-        if on_progress:
-            on_progress(min(report.sent, total), total)
+            _answered(store, batch, results, report)
+            if on_progress:
+                on_progress(min(report.sent, total), total)
     report.pending = store.pending_count()
     return report
 
 
-def _send(store: Outbox, client: SyncClient, batch: list[dict[str, Any]]) -> list[dict]:
-    """Mark the batch sent (committed first), then post it; results matched by id."""
-    store.mark_sending([row["id"] for row in batch])
+@dataclass
+class _Pipeline:
+    size: int
+    after: int = 0  # last seq launched: unanswered items are not re-sent within one push
+    inflight: deque = field(default_factory=deque)
+
+
+def _launch(store: Outbox, client: SyncClient, pool: ThreadPoolExecutor, state: _Pipeline) -> bool:
+    """Start the next batch; False when there is none or it must wait for one in flight."""
+    batch = store.next_batch(state.size, after_seq=state.after)
+    busy = {row["household_id"] for _future, sent in state.inflight for row in sent}
+    for index, row in enumerate(batch):
+        if row["household_id"] in busy:
+            batch = batch[:index]
+            break
+    if not batch:
+        return False
+    store.mark_sending([row["id"] for row in batch])  # committed before it goes on the wire
+    state.inflight.append((pool.submit(_post, client, batch), batch))
+    state.after = batch[-1]["seq"]
+    return True
+
+
+def _failed(state: _Pipeline, batch: list[dict], error: SyncError, report: PushReport) -> None:
+    if error.status == 413 and state.size > 1 and report.error is None:
+        state.size = max(1, min(state.size, len(batch)) // 2)
+        state.after = min(state.after, batch[0]["seq"] - 1)  # send its items again, smaller
+    elif report.error is None:
+        report.error = error  # stop launching; batches still in flight are answered first
+
+
+def _answered(store: Outbox, batch: list[dict], results: list[dict], report: PushReport) -> None:
+    for outcome, count in store.record_results(results).items():
+        report.outcomes[outcome] += count
+    report.sent += len(batch)
+    report.batches += 1
+
+
+def _post(client: SyncClient, batch: list[dict[str, Any]]) -> list[dict]:
+    """Post one batch (in a worker thread: no store access here); results matched by id."""
     items = [
         {
             "id": row["id"],
@@ -107,8 +147,6 @@ def _send(store: Outbox, client: SyncClient, batch: list[dict[str, Any]]) -> lis
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
-    import json
-
     return json.loads(row["record"])
 
 

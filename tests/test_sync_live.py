@@ -374,3 +374,29 @@ def test_households_rejected_while_no_round_was_open_can_be_sent_again(own_serve
     assert again.exit_code == 0, again.output
     assert "accepted 3" in again.output
     assert_exactly_once(own_server.database, ids)
+
+
+def test_pipelined_batches_deliver_every_edit_after_its_base_through_faults(
+    live_server, device, store
+):
+    households = [example_household(household_id=new_household_id()) for _ in range(20)]
+    for version in range(3):  # three pending versions of each household, interleaved
+        for household in households:
+            changed = {**household, "head_name": f"Phiên bản {version}"}
+            item = store.enqueue(changed) if version == 0 else store.edit(changed)
+            if version < 2:
+                store.mark_sending([item["id"]])  # as if an earlier push died after sending
+    proxy = FaultProxy.random(live_server.url, rate=0.3, seed=7)
+    with proxy, SyncClient(proxy.url, device, backoff=FAST) as client:
+        report = sync.push(store, client, batch_size=7, concurrency=3)
+    assert report.error is None and report.pending == 0
+    assert report.outcomes["conflict"] == 0 and report.outcomes["rejected"] == 0
+    ids = [h["household_id"] for h in households]
+    assert_exactly_once(live_server.database, ids, versions=3)
+    with server_db(live_server.database) as conn:
+        names = conn.execute(
+            f"SELECT DISTINCT json_extract(record, '$.head_name'), version FROM households"
+            f" WHERE household_id IN ({', '.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+    assert names == [("Phiên bản 2", 3)]
