@@ -281,11 +281,14 @@ def _cell(value: Any, kind: str) -> Any:
         return None
     if kind == "bool":
         return "Đúng" if value else "SAI"
+    if kind == "text" and isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value  # a name must never run as a spreadsheet formula
     if kind == "int" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_NAMES = {
     "results": "Ket qua",
     "movement": "Bien dong",

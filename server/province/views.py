@@ -25,27 +25,34 @@ from server.queries.users import audit
 
 bp = Blueprint("province", __name__, url_prefix="/province")
 
+
+def N_(text: str) -> str:  # noqa: N802 — marks a message for extraction, translated in the template
+    return text
+
+
+TABLE_NAMES = (N_("results"), N_("movement"), N_("deprivation"), N_("ethnicity"))
+
 # Columns of the commune table (key, heading msgid, kind) — sortable by any of them.
 TABLE_COLUMNS = (
-    ("commune_code", "Code", "text"),
-    ("name", "Commune", "text"),
-    ("households", "Households", "int"),
-    ("poor", "Poor", "int"),
-    ("poor_computed", "Poor (computed)", "int"),
-    ("poor_rate", "Poor rate (%%)", "pct"),
-    ("near_poor", "Near-poor", "int"),
-    ("near_poor_computed", "Near-poor (computed)", "int"),
-    ("near_poor_rate", "Near-poor rate (%%)", "pct"),
-    ("combined_rate", "Poor + near-poor (%%)", "pct"),
-    ("overridden", "Overrides", "int"),
-    ("decided", "Decided", "int"),
-    ("mpi_M0", "MPI M0", "mpi"),
+    ("commune_code", N_("Code"), "text"),
+    ("name", N_("Commune"), "text"),
+    ("households", N_("Households"), "int"),
+    ("poor", N_("Poor"), "int"),
+    ("poor_computed", N_("Poor (computed)"), "int"),
+    ("poor_rate", N_("Poor rate (%%)"), "pct"),
+    ("near_poor", N_("Near-poor"), "int"),
+    ("near_poor_computed", N_("Near-poor (computed)"), "int"),
+    ("near_poor_rate", N_("Near-poor rate (%%)"), "pct"),
+    ("combined_rate", N_("Poor + near-poor (%%)"), "pct"),
+    ("overridden", N_("Overrides"), "int"),
+    ("decided", N_("Decided"), "int"),
+    ("mpi_M0", N_("MPI M0"), "mpi"),
 )
 CHANGE_COLUMNS = (
-    ("previous_poor_rate", "Poor rate before (%%)", "pct"),
-    ("change_poor_rate", "Change, poor (pp)", "change"),
-    ("change_near_poor_rate", "Change, near-poor (pp)", "change"),
-    ("change_combined_rate", "Change, combined (pp)", "change"),
+    ("previous_poor_rate", N_("Poor rate before (%%)"), "pct"),
+    ("change_poor_rate", N_("Change, poor (pp)"), "change"),
+    ("change_near_poor_rate", N_("Change, near-poor (pp)"), "change"),
+    ("change_combined_rate", N_("Change, combined (pp)"), "change"),
 )
 MAP_CACHE_SIZE = 16
 _map_cache: OrderedDict[tuple, str] = OrderedDict()
