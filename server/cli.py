@@ -234,9 +234,10 @@ def tokens() -> None:
 @tokens.command("issue")
 @click.argument("username")
 @click.option("--device", "device_name", required=True, help="A name for the tablet or phone.")
+@click.option("--days", type=int, help="Expire after this many days (default: until revoked).")
 @DB_OPTION
 @_friendly
-def tokens_issue(username: str, device_name: str, database: str | None) -> None:
+def tokens_issue(username: str, device_name: str, days: int | None, database: str | None) -> None:
     """Issue a device token for a user; it is shown once and stored only as a hash.
 
     Example: povcensus tokens issue rsv-0012 --device tablet-07
@@ -244,7 +245,7 @@ def tokens_issue(username: str, device_name: str, database: str | None) -> None:
     from server.queries.users import audit, issue_token
 
     db = _db(_app(database))
-    device_id, token = issue_token(db, username, device_name)
+    device_id, token = issue_token(db, username, device_name, days=days)
     audit(db, "token_issue", target=username, details={"device_id": device_id})
     click.echo(f"device {device_id} ({device_name}) for {username}; token (shown once):")
     click.echo(token)
@@ -279,6 +280,8 @@ def tokens_list(database: str | None) -> None:
 
     for device in list_devices(_db(_app(database))):
         state = f"revoked {device['revoked_at']}" if device["revoked_at"] else "active"
+        if device["expires_at"] and not device["revoked_at"]:
+            state += f" until {device['expires_at']}"
         click.echo(f"{device['id']}\t{device['name']}\t{device['username']}\t{state}")
 
 

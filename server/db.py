@@ -261,6 +261,11 @@ CREATE INDEX changes_commune ON changes(commune_code, seq)
     )
 
 
+def m002_device_token_expiry(conn: sqlite3.Connection) -> None:
+    """Device tokens may expire (`povcensus tokens issue --days N`)."""
+    conn.execute("ALTER TABLE devices ADD COLUMN expires_at TEXT")
+
+
 # --- seeding ------------------------------------------------------------------------------
 
 _COMMUNE_FIELDS = ("code", "province_code", "province", "name", "kind", "lat", "lon", "area_km2")

@@ -115,8 +115,11 @@ def open_round(db, app):
 class LiveServer:
     """`povcensus serve` in a subprocess; restartable (same database) after `kill()`."""
 
-    def __init__(self, directory: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, directory: Path, extra_env: dict[str, str] | None = None, workers: int = 1
+    ) -> None:
         self.directory = directory
+        self.workers = workers
         self.database = directory / "live.sqlite3"
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
@@ -138,6 +141,8 @@ class LiveServer:
                 "0",
                 "--threads",
                 "8",
+                "--workers",
+                str(self.workers),
                 "--db",
                 str(self.database),
             ],
@@ -206,12 +211,12 @@ class LiveServer:
         return open_round(self.db(), year=year, standard=standard, kind=kind, province="42")
 
 
-def start_live_server(directory: Path, **extra_env: str) -> LiveServer:
+def start_live_server(directory: Path, *, workers: int = 1, **extra_env: str) -> LiveServer:
     """Migrate the database in-process first (so helpers can create users), then serve."""
     from server import create_app
 
     create_app(_test_config(directory / "live.sqlite3"), instance_path=str(directory))
-    return LiveServer(directory, extra_env).start()
+    return LiveServer(directory, extra_env, workers).start()
 
 
 @pytest.fixture(scope="session")

@@ -102,3 +102,51 @@ def test_kill_9_mid_batch_loses_nothing_acknowledged(tmp_path):
         assert versions == [(1,)]
     finally:
         server.stop()
+
+
+def _children(pid: int) -> list[int]:
+    path = f"/proc/{pid}/task/{pid}/children"
+    with open(path) as handle:
+        return [int(child) for child in handle.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_share_the_port_and_die_with_a_killed_parent(tmp_path):
+    server = start_live_server(tmp_path, workers=2)
+    try:
+        server.open_round()
+        _username, token = server.enumerator()
+        headers = {"Authorization": f"Bearer {token}"}
+        batch = _batch(30)
+        with requests.Session() as session:
+            for item in batch:  # one request each: both processes take some
+                answer = session.post(
+                    server.url + BATCH_PATH, json={"items": [item]}, headers=headers, timeout=30
+                )
+                assert answer.json()["results"][0]["outcome"] == "accepted"
+        workers = _children(server.process.pid)
+        assert len(workers) == 1 and _alive(workers[0])
+        served_by = (
+            server.db()
+            .execute(
+                "SELECT count(*) FROM submissions WHERE instance_id IN (%s)"
+                % ",".join("?" * len(batch)),
+                [item["id"] for item in batch],
+            )
+            .fetchone()[0]
+        )
+        assert served_by == len(batch)
+        server.kill()
+        deadline = time.monotonic() + 10
+        while _alive(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(workers[0])
+    finally:
+        server.stop()

@@ -256,7 +256,13 @@ def test_tokens_are_checked(live_server, household):
         answer = requests.post(url, json={"items": []}, headers=headers, timeout=10)
         assert_error(answer, 401, "unauthorized")
         assert answer.headers["WWW-Authenticate"].startswith("Bearer")
-    from server.queries.users import revoke_token, set_active, user_for_token
+    from server.queries.users import (
+        issue_token,
+        revoke_token,
+        set_active,
+        token_hash,
+        user_for_token,
+    )
 
     username, token = live_server.enumerator()
     good = {"Authorization": f"Bearer {token}"}
@@ -267,6 +273,16 @@ def test_tokens_are_checked(live_server, household):
     assert requests.get(live_server.url + ME_PATH, headers=other, timeout=10).status_code == 200
     set_active(live_server.db(), username, False)
     assert requests.get(live_server.url + ME_PATH, headers=other, timeout=10).status_code == 401
+    expiring_user, _ = live_server.enumerator()
+    _, expiring = issue_token(live_server.db(), expiring_user, "short", days=1)
+    expiring_headers = {"Authorization": f"Bearer {expiring}"}
+    assert requests.get(live_server.url + ME_PATH, headers=expiring_headers, timeout=10).ok
+    live_server.db().execute(
+        "UPDATE devices SET expires_at = '2000-01-01T00:00:00Z' WHERE token_hash = ?",
+        [token_hash(expiring)],
+    )
+    answer = requests.get(live_server.url + ME_PATH, headers=expiring_headers, timeout=10)
+    assert_error(answer, 401, "unauthorized")
 
 
 def test_me_reports_user_communes_and_round(live_server, enumerator):

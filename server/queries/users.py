@@ -13,6 +13,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -147,16 +148,26 @@ def authenticate_password(db: sqlite_utils.Database, username: str, password: st
     return get_user(db, username)
 
 
-def issue_token(db: sqlite_utils.Database, username: str, device_name: str) -> tuple[int, str]:
-    """A new device token for the user: (device id, token). The token is not stored, only its hash."""
+def issue_token(
+    db: sqlite_utils.Database, username: str, device_name: str, *, days: int | None = None
+) -> tuple[int, str]:
+    """A new device token for the user: (device id, token), valid `days` days (None: until
+    revoked). The token is not stored, only its hash."""
     user = get_user(db, username)
     if user is None:
         raise UserError(f"no user {username!r}")
+    if days is not None and days < 1:
+        raise UserError("a token must be valid for at least one day")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = None
+    if days is not None:
+        expires = (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
+        expires = expires.replace("+00:00", "Z")
     with transaction(db) as conn:
         cursor = conn.execute(
-            "INSERT INTO devices (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)",
-            [user.id, device_name, token_hash(token), utcnow()],
+            "INSERT INTO devices (user_id, name, token_hash, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [user.id, device_name, token_hash(token), utcnow(), expires],
         )
     return cursor.lastrowid, token
 
@@ -174,18 +185,20 @@ def revoke_token(db: sqlite_utils.Database, device_id: int) -> None:
 def list_devices(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(
         db.query(
-            "SELECT d.id, d.name, u.username, d.created_at, d.revoked_at, d.last_seen_at"
+            "SELECT d.id, d.name, u.username, d.created_at, d.expires_at, d.revoked_at,"
+            " d.last_seen_at"
             " FROM devices d JOIN users u ON u.id = d.user_id ORDER BY d.id"
         )
     )
 
 
 def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
-    """The active user owning this unrevoked device token (with `device_id` set), else None."""
+    """The active user owning this unrevoked, unexpired device token (`device_id` set), or None."""
     row = db.execute(
         "SELECT d.id, u.username FROM devices d JOIN users u ON u.id = d.user_id"
-        " WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1",
-        [token_hash(token)],
+        " WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1"
+        " AND (d.expires_at IS NULL OR d.expires_at > ?)",
+        [token_hash(token), utcnow()],
     ).fetchone()
     if row is None:
         return None
