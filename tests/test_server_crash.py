@@ -118,7 +118,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_workers_share_the_port_and_die_with_a_killed_parent(tmp_path):
+def test_workers_serve_and_die_with_a_killed_parent(tmp_path):
     server = start_live_server(tmp_path, workers=2)
     try:
         server.open_round()
@@ -126,23 +126,23 @@ def test_workers_share_the_port_and_die_with_a_killed_parent(tmp_path):
         headers = {"Authorization": f"Bearer {token}"}
         batch = _batch(30)
         with requests.Session() as session:
-            for item in batch:  # one request each: both processes take some
+            for item in batch:
                 answer = session.post(
                     server.url + BATCH_PATH, json={"items": [item]}, headers=headers, timeout=30
                 )
                 assert answer.json()["results"][0]["outcome"] == "accepted"
         workers = _children(server.process.pid)
         assert len(workers) == 1 and _alive(workers[0])
-        served_by = (
+        marks = ",".join("?" * len(batch))
+        stored = (
             server.db()
             .execute(
-                "SELECT count(*) FROM submissions WHERE instance_id IN (%s)"
-                % ",".join("?" * len(batch)),
+                f"SELECT count(*) FROM submissions WHERE instance_id IN ({marks})",
                 [item["id"] for item in batch],
             )
             .fetchone()[0]
         )
-        assert served_by == len(batch)
+        assert stored == len(batch)
         server.kill()
         deadline = time.monotonic() + 10
         while _alive(workers[0]) and time.monotonic() < deadline:
