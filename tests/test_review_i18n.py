@@ -15,13 +15,13 @@ CATALOG = REPO / "server" / "review" / "translations" / "vi" / "LC_MESSAGES"
 
 
 def _po():
-    with (CATALOG / "messages.po").open("rb") as handle:
+    with (CATALOG / "review.po").open("rb") as handle:
         return read_po(handle)
 
 
 def test_compiled_mo_matches_the_po():
     catalog = _po()
-    with (CATALOG / "messages.mo").open("rb") as handle:
+    with (CATALOG / "review.mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     messages = [m for m in catalog if m.id]
     assert messages

@@ -2,18 +2,14 @@
 decisions, village meetings, public posting, complaints, recognition, and the audit page.
 
 `server.create_app` calls `init_app(app)`: it registers the `review` blueprint (pages under
-`/review/`, and `/` as the home page) and adds this package's translation catalog to
-flask-babel's directories (Vietnamese by default, English on request). Tables are added by
+`/review/`, and `/` as the home page). The pages are translated through our own flask-babel
+domain "review" (`server.review.i18n`; Vietnamese by default, English on request). Tables are added by
 `server.review.migrations` (applied by `server.db.upgrade` under the `review.` prefix).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
-
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
 def init_app(app: Flask) -> None:
@@ -21,9 +17,6 @@ def init_app(app: Flask) -> None:
     from server.review import steps, views  # noqa: F401  (steps adds its routes to views.bp)
 
     app.register_blueprint(views.bp)
-    babel = app.extensions.get("babel")
-    if babel is not None and str(TRANSLATIONS) not in babel.translation_directories:
-        babel.translation_directories.append(str(TRANSLATIONS))
     app.jinja_env.filters.setdefault("vnd", format_vnd)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from server.review.i18n import lazy_gettext as _l
 from server.review.labels import CLASS_LABELS
 
 CLASS_CHOICES = [(code, label) for code, label in CLASS_LABELS.items() if code]

@@ -5,7 +5,7 @@ Lazy strings: translated (Vietnamese by default, English on request) when render
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from server.review.i18n import lazy_gettext as _l
 
 CLASS_LABELS = {
     "poor": _l("Poor"),

@@ -8,13 +8,13 @@ admin; acting: commune staff of the commune and admin).
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from server.auth import current_user
 from server.db import get_db
 from server.queries import review as review_queries
 from server.queries import review_commune as steps_queries
 from server.review import forms
+from server.review.i18n import gettext as _
 from server.review.views import bp, commune_page, need_round, page_context, refused, today
 
 

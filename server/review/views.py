@@ -26,22 +26,22 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from server.auth import commune_scope, current_user, login_required, require_commune
 from server.db import get_db
 from server.queries import review as review_queries
 from server.queries import review_commune as steps_queries
 from server.queries import rounds as round_queries
-from server.review import forms, labels
+from server.review import answers, forms, i18n, labels
 from server.review.forms import DecisionForm, LanguageForm, SettingsForm
+from server.review.i18n import gettext as _
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 READERS = ("commune", "province", "admin")
 WRITERS = ("commune", "admin")
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _labels() -> dict[str, Any]:
     return {
         "CLASS_LABELS": labels.CLASS_LABELS,
@@ -50,6 +50,12 @@ def _labels() -> dict[str, Any]:
         "CATEGORY_LABELS": labels.CATEGORY_LABELS,
         "ACTION_LABELS": labels.ACTION_LABELS,
         "language_form": LanguageForm(formdata=None),
+        # our own translation domain for our templates (see server/review/i18n.py)
+        "gettext": i18n.template_gettext,
+        "_": i18n.template_gettext,
+        "ngettext": i18n.template_ngettext,
+        "question_label": lambda path: answers.question_label(path, locale()),
+        "answer": lambda path, value: answers.answer_label(path, value, locale()),
     }
 
 
