@@ -141,15 +141,22 @@ class Integer(AnswerField):
         return number
 
 
+def _finite_float(value: Any) -> float | None:
+    """The value as a finite float, or None (bools, text, NaN, ±inf, ints beyond float range)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 class Decimal(AnswerField):
     def convert(self, value: Any) -> float:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not math.isfinite(value)
-        ):
+        number = _finite_float(value)
+        if number is None:
             raise _Code("type_number")
-        number = float(value)
         self._check_range(number)
         return number
 
@@ -305,7 +312,8 @@ def _generic_answer(key: Any, answer: Any) -> Any:
         raise _Code("invalid_item_id")
     if answer is None or isinstance(answer, bool):
         return answer
-    if isinstance(answer, numbers.Real) and math.isfinite(answer) and answer >= 0:
+    number = _finite_float(answer)
+    if number is not None and number >= 0:
         return answer
     if isinstance(answer, str) and len(answer) <= _SCORECARD_TEXT_MAX:
         return answer
@@ -649,7 +657,14 @@ def _order_key(path: tuple) -> tuple:
 
 
 def _show(value: Any) -> str:
-    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    """A short rendering of the offending value for messages."""
+    if isinstance(value, str):
+        text = f'"{value[:40]}"'
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        # Huge ints cannot always be turned into text (Python limits the digits): estimate.
+        text = f"{'-' if value < 0 else ''}~1e{int(abs(value).bit_length() * 0.30103)}"
+    else:
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "…"
 
 

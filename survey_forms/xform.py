@@ -444,7 +444,8 @@ def _convert(question: Question, text: str) -> Any:
         return None
     kind = question.type
     if kind == "integer":
-        return int(text) if _INTEGER.match(text) else text
+        # Longer digit strings stay text (validation reports them; int() would refuse > 4,300).
+        return int(text) if len(text) <= 20 and _INTEGER.match(text) else text
     if kind == "decimal":
         try:
             number = float(text)

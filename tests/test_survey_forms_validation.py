@@ -159,6 +159,9 @@ FIELD_CASES = [
     ("dwelling.devices", [{"tv": 1}], "dwelling.devices", "choice"),
     ("dwelling.floor_area_m2", "30", "dwelling.floor_area_m2", "type_number"),
     ("dwelling.floor_area_m2", float("nan"), "dwelling.floor_area_m2", "type_number"),
+    ("dwelling.floor_area_m2", 10**400, "dwelling.floor_area_m2", "type_number"),
+    ("income.sources_12m.wages", 10**400, "income.sources_12m.wages", "range"),
+    ("income.scorecard", {"custom": 10**400}, "income.scorecard.custom", "type_answer"),
     ("dwelling.latrine", "septic tank", "dwelling.latrine", "choice"),
     ("income.sources_12m.wages", -1, "income.sources_12m.wages", "range"),
     ("income.sources_12m.wages", "36 triệu", "income.sources_12m.wages", "type_integer"),
@@ -185,6 +188,12 @@ def test_field_types_choices_and_ranges(record, path, value, error_path, code):
     error = only_error(_set(record, path, value))
     assert (error.path, error.code) == (error_path, code)
     assert_bilingual(error)
+
+
+def test_integers_too_long_to_print_are_reported(record):
+    error = only_error(_set(record, "members[0].birth_year", 10**5000))  # > Python's 4,300 digits
+    assert (error.path, error.code) == ("members[0].birth_year", "after_survey_year")
+    assert "~1e5000" in error.message_en
 
 
 def test_income_needs_sources_or_scorecard(record):
@@ -254,7 +263,12 @@ def test_non_string_keys_are_unknown_fields(record):
 
 TEXTS = st.text(max_size=8) | st.sampled_from(["|", "a=b", "{value}", "{0}", "%s", "head", "tv"])
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | TEXTS,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**400, -(10**400)])
+    | st.floats()
+    | TEXTS,
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
     ),

@@ -129,12 +129,14 @@ def test_unreadable_answers_are_left_for_validation(record):
     xml = household_to_instance(record, instance_id="uuid:x")
     xml = xml.replace(b"<birth_year>1978</birth_year>", b"<birth_year>abc</birth_year>")
     xml = xml.replace(b"<floor_area_m2>30.0</floor_area_m2>", b"<floor_area_m2>big</floor_area_m2>")
+    xml = xml.replace(b"<wages>36000000</wages>", b"<wages>" + b"9" * 5000 + b"</wages>")
     back = instance_to_household(xml)
     assert back["members"][0]["birth_year"] == "abc"
     found = {(e.path, e.code) for e in validate_household(back, today=TODAY)}
     assert found == {
         ("members[0].birth_year", "type_integer"),
         ("dwelling.floor_area_m2", "type_number"),
+        ("income.sources_12m.wages", "type_integer"),
     }
 
 
