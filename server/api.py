@@ -108,11 +108,12 @@ def push_batch():
         raise ApiError("payload_too_large", limit=f"{MAX_BATCH_ITEMS} items")
     province = current_app.config["PROVINCE"]
     scope = commune_scope(get_db(), g.user, province)
-    results = [_push_one(item, province, scope) for item in items]
+    current_round = round_queries.open_round_for(get_db(), province)
+    results = [_push_one(item, province, scope, current_round) for item in items]
     return jsonify({"results": results, "server_time": utcnow()})
 
 
-def _push_one(item: Any, province: str, scope: tuple[str, ...]) -> dict[str, Any]:
+def _push_one(item: Any, province: str, scope: tuple[str, ...], current_round) -> dict[str, Any]:
     item_id = item.get("id") if isinstance(item, dict) else None
     item_id = item_id if isinstance(item_id, str) else None
     household_id = item.get("household_id") if isinstance(item, dict) else None
@@ -156,7 +157,9 @@ def _push_one(item: Any, province: str, scope: tuple[str, ...]) -> dict[str, Any
         household_id=loaded["household_id"],
         base_id=loaded["base"],
     )
-    return ingest(get_db(), submission, province=province, scope=scope).to_result()
+    return ingest(
+        get_db(), submission, province=province, scope=scope, open_round=current_round
+    ).to_result()
 
 
 def _payload_and_hash(item: dict[str, Any]) -> tuple[str, str]:

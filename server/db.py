@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import importlib
 import inspect
+import os
 import re
 import sqlite3
 import threading
@@ -29,6 +30,11 @@ from typing import Any
 
 import sqlite_utils
 from flask import Flask, current_app, g
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's busy timeout alone serialises writers
+    fcntl = None
 
 # Other parts of the server register their migrations by providing these modules.
 MIGRATION_MODULES = ("server.db", "server.review.migrations", "server.province.migrations")
@@ -50,7 +56,9 @@ def connect(path: str | Path, *, busy_timeout_ms: int = 30_000, synchronous: str
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA wal_autocheckpoint=10000")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    db.povcensus_path = str(path)  # for the cross-process write lock
+    return db
 
 
 def open_app_db(app: Flask) -> sqlite_utils.Database:
@@ -92,16 +100,36 @@ def forget_thread_connections() -> None:
     _thread_connections.__dict__.pop("by_path", None)
 
 
-# One writer at a time inside this process: threads queue on a lock instead of in SQLite's
-# busy handler, which sleeps in steps of milliseconds and would cap the ingest rate.
+# One writer at a time: threads queue on a lock, and worker processes on an flock of a file
+# beside the database, instead of in SQLite's busy handler, which sleeps in steps of
+# milliseconds and would cap the ingest rate. SQLite's own locking still guards correctness.
 _WRITE_LOCK = threading.RLock()
+_lock_files: dict[tuple[int, str], int] = {}
+
+
+@contextmanager
+def _process_lock(db: sqlite_utils.Database) -> Iterator[None]:
+    path = getattr(db, "povcensus_path", None)
+    if fcntl is None or not path or path == ":memory:":
+        yield
+        return
+    key = (os.getpid(), path)  # an fd inherited over fork() would share the lock: one per process
+    if key not in _lock_files:
+        _lock_files[key] = os.open(path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(_lock_files[key], fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(_lock_files[key], fcntl.LOCK_UN)
 
 
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     """`BEGIN IMMEDIATE` … `COMMIT`, rolled back on any exception; yields the raw connection."""
     conn = db.conn
-    with _WRITE_LOCK:
+    if conn.in_transaction:  # nested use would commit the caller's work half-way
+        raise RuntimeError("transaction() is already open on this connection")
+    with _WRITE_LOCK, _process_lock(db):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn

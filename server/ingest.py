@@ -95,10 +95,12 @@ def ingest(
     *,
     province: str,
     scope: tuple[str, ...] | None = None,
+    open_round: dict[str, Any] | None = None,
 ) -> Outcome:
     """Store the submission at most once and say what happened (see the module docstring).
 
-    `scope` is the user's commune scope when the caller has it already (once per batch)."""
+    `scope` (the user's commune scope) and `open_round` (the province's open annual round) may
+    be passed when the caller has them already, e.g. once per batch."""
     household_id = sub.record.get("household_id") if isinstance(sub.record, dict) else None
     household_id = household_id if isinstance(household_id, str) else sub.household_id
     earlier = _seen(db, sub, household_id)
@@ -113,7 +115,7 @@ def ingest(
     problem = _check_scope(db, sub, record, province, scope)
     if problem is not None:
         return problem
-    review_round, problem = _find_round(db, sub, record, province)
+    review_round, problem = _find_round(db, sub, record, province, open_round)
     if problem is not None:
         return problem
     record["round"] = review_round["label"]
@@ -227,13 +229,16 @@ def _check_scope(db, sub: Submission, record: dict, province: str, scope) -> Out
     return None
 
 
-def _find_round(db, sub: Submission, record: dict, province: str):
+def _find_round(db, sub: Submission, record: dict, province: str, open_round):
     """The round named in the record (must be open), else the province's open annual round."""
     household_id = record["household_id"]
     label = record.get("round")
-    found = (
-        round_queries.get_round(db, label) if label else round_queries.open_round_for(db, province)
-    )
+    if label and open_round and label == open_round["label"]:
+        found = open_round
+    elif label:
+        found = round_queries.get_round(db, label)
+    else:
+        found = open_round or round_queries.open_round_for(db, province)
     if found and found["status"] == "open" and found["province_code"] == province:
         return found, None
     if label:
