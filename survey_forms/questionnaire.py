@@ -679,13 +679,13 @@ INCOME = Group(
                 _vnd("wages", "Tiền lương, tiền công", "Wages and salaries"),
                 _vnd(
                     "agriculture",
-                    "Nông, lâm, thủy sản (sau khi trừ chi phí)",
-                    "Farming, forestry and fishery (net of costs)",
+                    "Nông, lâm, thủy sản, sau khi trừ chi phí",
+                    "Farming, forestry and fishery, net of costs",
                 ),
                 _vnd(
                     "business",
-                    "Kinh doanh, dịch vụ phi nông nghiệp (sau khi trừ chi phí)",
-                    "Non-farm business and services (net of costs)",
+                    "Kinh doanh, dịch vụ phi nông nghiệp, sau khi trừ chi phí",
+                    "Non-farm business and services, net of costs",
                 ),
                 _vnd("pensions", "Lương hưu", "Pensions"),
                 _vnd("social_allowances", "Trợ cấp xã hội", "State social allowances"),
