@@ -35,20 +35,19 @@ _RULE_CLASS = np.array([RULE_CLASSES[r] for r in RULE_IDS], dtype=object)
 _RULE_NAME = np.array(RULE_IDS, dtype=object)
 
 
-def _areas(frame: Frame) -> np.ndarray:
-    area = frame.h_map("area", lambda v: v if v in vocab.AREAS else None, object)
-    bad = pd.isna(area)
+def _urban(frame: Frame) -> np.ndarray:
+    """True for urban households; raises naming households whose area is neither."""
+    bad = ~frame.h_map("area", lambda v: v in vocab.AREAS, bool)
     if bad.any():
         raise ScoringError(
             "area_invalid",
             f"Khu vực phải là 'urban' hoặc 'rural' ở các hộ: {_ids_preview(frame.h_ids[bad])}",
             f"Area must be 'urban' or 'rural' in households: {_ids_preview(frame.h_ids[bad])}",
         )
-    return area
+    return frame.h_map("area", lambda v: v == "urban", bool)
 
 
-def _per_area(std: Standard, area: np.ndarray, values: Mapping[str, tuple]) -> list[np.ndarray]:
-    urban = area == "urban"
+def _per_area(urban: np.ndarray, values: Mapping[str, tuple]) -> list[np.ndarray]:
     rural_v, urban_v = values["rural"], values["urban"]
     return [np.where(urban, u, r).astype(np.float64) for r, u in zip(rural_v, urban_v, strict=True)]
 
@@ -86,7 +85,7 @@ def _select_rule(conditions: list[tuple[str, Any]], H: int) -> np.ndarray:
     return rule
 
 
-def _income_rules(frame: Frame, std: Standard, area, y, d) -> np.ndarray:
+def _income_rules(frame: Frame, std: Standard, urban, y, d) -> np.ndarray:
     if np.isnan(y).any():
         bad = frame.h_ids[np.isnan(y)]
         raise ScoringError(
@@ -95,26 +94,20 @@ def _income_rules(frame: Frame, std: Standard, area, y, d) -> np.ndarray:
             f"Households without 12-month income (income_*): {_ids_preview(bad)}; use mode='field'",
         )
     lines = {a: line_values(std, a) for a in vocab.AREAS}
-    poor, near, avg = _per_area(std, area, lines)
+    poor, near, avg = _per_area(urban, lines)
     return _select_rule(income_conditions(std, y, d, poor, near, avg), frame.H)
 
 
-def _field_rules(frame: Frame, std: Standard, card: Scorecard, area, y, d):
-    cut = {}
-    for a in pd.unique(area):
-        cut[a] = require_cutoffs(std, a)
+def _field_rules(frame: Frame, std: Standard, card: Scorecard, urban, y, d):
     nan = float("nan")
-    b1_max = np.where(
-        area == "urban",
-        cut.get("urban", {}).get("b1_max", nan),
-        cut.get("rural", {}).get("b1_max", nan),
-    ).astype(np.float64)
-    poor_cut = np.where(
-        area == "urban",
-        cut.get("urban", {}).get("b1_poor_max", nan),
-        cut.get("rural", {}).get("b1_poor_max", nan),
-    ).astype(np.float64)
-    b1 = score_b1_frame(frame, card, area)
+    areas = [a for a, present in (("rural", (~urban).any()), ("urban", urban.any())) if present]
+    cut = {a: require_cutoffs(std, a) for a in areas}
+    cut_values = {
+        a: (cut.get(a, {}).get("b1_max", nan), cut.get(a, {}).get("b1_poor_max", nan))
+        for a in vocab.AREAS
+    }
+    b1_max, poor_cut = _per_area(urban, cut_values)
+    b1 = score_b1_frame(frame, card, urban)
     if np.isnan(b1).any():
         bad = frame.h_ids[np.isnan(b1)]
         raise ScoringError(
@@ -123,22 +116,20 @@ def _field_rules(frame: Frame, std: Standard, card: Scorecard, area, y, d):
             f"Phiếu B answers missing or invalid in households: {_ids_preview(bad)}",
         )
     b2 = (std.field_score["b2_points_per_deprivation"] * d).astype(np.float64)
-    avg = _per_area(std, area, {a: line_values(std, a) for a in vocab.AREAS})[2]
+    avg = _per_area(urban, {a: line_values(std, a) for a in vocab.AREAS})[2]
     conditions = field_conditions(std, b1, b2, y, b1_max, poor_cut, avg)
     return _select_rule(conditions, frame.H), b1, b2
 
 
 def _deprivation_strings(deps: dict[str, np.ndarray], H: int) -> np.ndarray:
-    ids = list(deps)
+    """Space-separated deprived ids per household, via a bit mask and one string per pattern."""
+    bits = [(1 << b, key) for b, key in enumerate(deps)]
     mask = np.zeros(H, dtype=np.int64)
-    for bit, key in enumerate(ids):
-        mask |= deps[key].astype(np.int64) << bit
+    for bit, key in bits:
+        mask |= deps[key].astype(np.int64) * bit
     codes, uniques = pd.factorize(mask)
-    names = np.array(
-        [" ".join(k for bit, k in enumerate(ids) if (int(u) >> bit) & 1) for u in uniques] + [""],
-        dtype=object,
-    )
-    return names[codes]
+    names = [" ".join([k for bit, k in bits if u & bit]) for u in uniques.tolist()]
+    return np.array(names, dtype=object)[codes]
 
 
 def score_tables(
@@ -160,17 +151,17 @@ def score_tables(
     _check_mode(std, mode, scorecard)
     card = load_scorecard(scorecard) if mode == "field" else None
     frame = Frame(households_df, members_df)
-    area = _areas(frame)
+    urban = _urban(frame)
     deps = _indicators(frame, std)
     d = np.zeros(frame.H, dtype=np.int64)
     for values in deps.values():
         d += values
     y = income_per_capita(frame, std)
     if mode == "income":
-        rule = _income_rules(frame, std, area, y, d)
+        rule = _income_rules(frame, std, urban, y, d)
         b1 = b2 = np.full(frame.H, np.nan)
     else:
-        rule, b1, b2 = _field_rules(frame, std, card, area, y, d)
+        rule, b1, b2 = _field_rules(frame, std, card, urban, y, d)
     out = {"household_id": households_df["household_id"].to_numpy()}
     out["commune_code"] = (
         households_df["commune_code"].to_numpy()
@@ -187,7 +178,7 @@ def score_tables(
     }
     out |= {f"dep_{k}": v for k, v in deps.items()}
     out |= {"income_pc_month": y, "b1": b1, "b2": b2}
-    result = pd.DataFrame(out, index=households_df.index)
+    result = pd.DataFrame(out, index=households_df.index, copy=False)  # no block consolidation
     result.attrs.update(
         standard=std.id,
         standard_version=std.version,

@@ -53,12 +53,32 @@ def member_codes(h_ids: np.ndarray, m_ids: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64)
 
 
+def _codes_for(h_ids: pd.Series, m_ids: pd.Series) -> np.ndarray:
+    """member_codes, going through the categories when the members' ids are categorical."""
+    if isinstance(m_ids.dtype, pd.CategoricalDtype):
+        cats = m_ids.cat.categories.to_numpy()
+        index = pd.Index(h_ids.to_numpy())
+        per_cat = index.get_indexer(cats)
+        codes = m_ids.cat.codes.to_numpy()
+        mapped = np.where(codes >= 0, per_cat[codes], -1)
+        if index.is_unique and (mapped >= 0).all():
+            return mapped.astype(np.int64)
+    return member_codes(h_ids.to_numpy(), m_ids.to_numpy())
+
+
 def factorize(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes (-1 = missing) and the list of distinct values of a column."""
+    """Codes shifted by one (0 = missing, i + 1 = i-th value) and the list of distinct values.
+
+    Codes use the smallest unsigned dtype, so per-row look-ups touch little memory.
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(np.int64), list(series.cat.categories)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes, list(uniques)
+        codes, uniques = series.cat.codes.to_numpy(), list(series.cat.categories)
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        uniques = list(uniques)
+    dtype = np.uint8 if len(uniques) < 255 else np.uint16 if len(uniques) < 65535 else np.int64
+    shifted = codes.astype(dtype if dtype is np.int64 else np.int32) + 1
+    return shifted.astype(dtype, copy=False), uniques
 
 
 class Frame:
@@ -75,7 +95,7 @@ class Frame:
         self.members = members
         self.H = len(households)
         self.h_ids = households["household_id"].to_numpy()
-        self.codes = member_codes(self.h_ids, members["household_id"].to_numpy())
+        self.codes = _codes_for(households["household_id"], members["household_id"])
         self._cache: dict[tuple[str, str], tuple[np.ndarray, list[Any]]] = {}
         self.n = np.bincount(self.codes, minlength=self.H)
         if self.H and (self.n == 0).any():
@@ -89,13 +109,13 @@ class Frame:
 
     def _survey_years(self) -> np.ndarray:
         codes, uniques = self._factorized("h", "survey_date")
-        if (codes < 0).any():
+        if (codes == 0).any():
             raise ScoringError(
                 "survey_date_missing",
-                f"Thiếu ngày khảo sát ở các hộ: {_ids_preview(self.h_ids[codes < 0])}",
-                f"Survey date missing in households: {_ids_preview(self.h_ids[codes < 0])}",
+                f"Thiếu ngày khảo sát ở các hộ: {_ids_preview(self.h_ids[codes == 0])}",
+                f"Survey date missing in households: {_ids_preview(self.h_ids[codes == 0])}",
             )
-        return np.array([survey_year(u) for u in uniques], dtype=np.int64)[codes]
+        return np.array([0] + [survey_year(u) for u in uniques], dtype=np.int16)[codes]
 
     def _birth_years(self) -> np.ndarray:
         by = self.members["birth_year"]
@@ -106,7 +126,8 @@ class Frame:
                 f"Thiếu năm sinh ở các hộ: {_ids_preview(bad)}",
                 f"Birth year missing in households: {_ids_preview(bad)}",
             )
-        return by.to_numpy().astype(np.int64)
+        # ages fit int16 and comparisons over millions of members are cheaper on small ints
+        return by.to_numpy().astype(np.int16)
 
     # -- column access -------------------------------------------------------------------
     def _factorized(self, table: str, column: str) -> tuple[np.ndarray, list[Any]]:
@@ -114,8 +135,7 @@ class Frame:
         if key not in self._cache:
             df = self.households if table == "h" else self.members
             if column not in df.columns:
-                codes = np.full(len(df), -1, dtype=np.int64)
-                self._cache[key] = (codes, [])
+                self._cache[key] = (np.zeros(len(df), dtype=np.uint8), [])
             else:
                 self._cache[key] = factorize(df[column])
         return self._cache[key]
@@ -123,7 +143,7 @@ class Frame:
     def _lookup(self, table: str, column: str, fn: Callable[[Any], Any], dtype: Any) -> np.ndarray:
         """fn applied to every distinct value of a column, broadcast back to its rows."""
         codes, uniques = self._factorized(table, column)
-        lut = np.array([fn(u) for u in uniques] + [fn(None)], dtype=dtype)
+        lut = np.array([fn(None)] + [fn(u) for u in uniques], dtype=dtype)
         return lut[codes]
 
     def m_in(self, field: str, values: Iterable[Any]) -> np.ndarray:
@@ -134,7 +154,13 @@ class Frame:
         col = self.members.get(field)
         if col is not None and col.dtype == bool:
             return col.to_numpy()
+        if col is not None and isinstance(col.dtype, pd.BooleanDtype):
+            return col.to_numpy(dtype=bool, na_value=False)
         return self._lookup("m", field, is_true, bool)
+
+    def m_values_h(self, column: str) -> tuple[np.ndarray, list[Any]]:
+        """Shifted codes (0 = missing) and distinct values of a households-table column."""
+        return self._factorized("h", column)
 
     def m_values(self, field: str) -> tuple[np.ndarray, list[Any]]:
         return self._factorized("m", field)
@@ -171,12 +197,13 @@ class Frame:
         return np.bincount(self.codes[member_mask], minlength=self.H)
 
     def age_between(self, lo: int | None, hi: int | None) -> np.ndarray:
-        mask = np.ones(len(self.age), dtype=bool)
-        if lo is not None:
-            mask &= self.age >= lo
-        if hi is not None:
-            mask &= self.age <= hi
-        return mask
+        if lo is None and hi is None:
+            return np.ones(len(self.age), dtype=bool)
+        if lo is None:
+            return self.age <= hi
+        if hi is None:
+            return self.age >= lo
+        return (self.age >= lo) & (self.age <= hi)
 
 
 def _missing_column(table: str, column: str) -> ScoringError:

@@ -139,7 +139,9 @@ class _Employment:
     @staticmethod
     def vector(f: Frame, p: Params) -> np.ndarray:
         female = f.m_in("sex", ["female"])
-        hi = np.where(female, p["working_age_max_female"], p["working_age_max_male"])
+        hi = np.where(
+            female, np.int16(p["working_age_max_female"]), np.int16(p["working_age_max_male"])
+        )
         in_age = (f.age >= p["working_age_min"]) & (f.age <= hi)
         unemployed = f.m_in("work_status", p["unemployed_statuses"])
         no_contract = f.m_in("work_status", p["wage_statuses"]) & ~f.m_true("labour_contract")
@@ -429,7 +431,7 @@ class _ChildSchooling:
         child = f.age_between(p.get("min_age"), p.get("max_age"))
         in_school = f.m_true("in_school")
         bad = child & ~in_school
-        level_known = f.m_values("school_level")[0] >= 0
+        level_known = f.m_values("school_level")[0] > 0
         decided = np.zeros(len(f.age), dtype=bool)
         for band in p.get("bands") or []:
             in_band = f.age_between(band.get("min_age"), band.get("max_age")) & ~decided

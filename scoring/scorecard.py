@@ -356,7 +356,7 @@ def _as_number_or_nan(value: Any) -> float:
     return np.nan if number is None else number
 
 
-def _vector_points(frame: Frame, item: Mapping[str, Any], table: Any) -> np.ndarray:
+def _vector_points(frame: Frame, item: Mapping[str, Any], table: Any, numbers: dict) -> np.ndarray:
     col, kind = _column(frame, item), item["kind"]
     if kind == "each":
         return frame.h_map(
@@ -372,38 +372,55 @@ def _vector_points(frame: Frame, item: Mapping[str, Any], table: Any) -> np.ndar
         return frame.h_map(col, lambda v: float(table["yes" if is_true(v) else "no"]), np.float64)
     if kind == "choice":
         return frame.h_map(col, lambda v: float(table[v]) if v in table else np.nan, np.float64)
-    values = _numbers(frame, item)
+    if item["id"] not in numbers:  # the same counts serve every region's table
+        numbers[item["id"]] = _numbers(frame, item)
+    values = numbers[item["id"]]
     mins = np.array([b["min"] for b in table], dtype=np.float64)
     pts = np.array([b["points"] for b in table], dtype=np.float64)
     idx = np.maximum(np.searchsorted(mins, values, side="right") - 1, 0)
     return np.where(np.isnan(values), np.nan, pts[idx])
 
 
-def score_b1_frame(frame: Frame, card: Scorecard, area: np.ndarray) -> np.ndarray:
-    """B1 for every household of a table (``area`` = "urban"/"rural" per household).
+def _regions(frame: Frame, card: Scorecard, urban: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Index of each household's region table (via distinct area × province pairs)."""
+    p_codes, provinces = frame.m_values_h("province_code")
+    key = urban.astype(np.int64) * (len(provinces) + 1) + p_codes
+    key_codes, keys = pd.factorize(key)
+    names: list[str] = []
+    per_key = []
+    for k in keys.tolist():
+        is_urban, p = divmod(k, len(provinces) + 1)
+        province = None if p == 0 else provinces[p - 1]
+        rid = card.region_for("urban" if is_urban else "rural", province)
+        if rid not in names:
+            names.append(rid)
+        per_key.append(names.index(rid))
+    return np.array(per_key, dtype=np.int64)[key_codes], names
+
+
+def score_b1_frame(frame: Frame, card: Scorecard, urban: np.ndarray) -> np.ndarray:
+    """B1 for every household of a table (``urban`` = True for urban households).
 
     NaN where an answer is missing or invalid (the caller raises, naming the households).
     """
-    province = frame.h_map("province_code", lambda v: None if is_missing(v) else str(v), object)
-    pairs = pd.DataFrame({"a": area, "p": province}).drop_duplicates()
-    region = np.empty(frame.H, dtype=object)
-    for a, p in pairs.itertuples(index=False):
-        rows = (area == a) & (pd.isna(province) if p is None else province == p)
-        region[rows] = card.region_for(a, p)
+    region, names = _regions(frame, card, urban)
+    if len(names) == 1:
+        return _region_b1(frame, card, card.regions[names[0]], {})
     b1 = np.full(frame.H, np.nan)
-    for rid in pd.unique(region):
-        rows = region == rid
-        b1[rows] = _region_b1(frame, card, card.regions[rid])[rows]
+    numbers: dict[str, np.ndarray] = {}
+    for r, rid in enumerate(names):
+        rows = region == r
+        b1[rows] = _region_b1(frame, card, card.regions[rid], numbers)[rows]
     return b1
 
 
-def _region_b1(frame: Frame, card: Scorecard, region: Mapping[str, Any]) -> np.ndarray:
+def _region_b1(frame: Frame, card: Scorecard, region: Mapping[str, Any], numbers: dict):
     total = np.full(frame.H, float(region.get("base", 0)))
     for item in card.items:
         table = region["points"].get(item["id"])
         if table is None:
             continue
-        total = total + _vector_points(frame, item, table)
+        total = total + _vector_points(frame, item, table, numbers)
     return total
 
 
