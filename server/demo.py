@@ -43,8 +43,8 @@ PARALLEL_FROM = 5000  # households from which scoring uses a process pool
 PROVINCE = "42"
 # (username, role, password, display name); commune users get communes assigned below.
 DEMO_USERS = (
-    ("admin", "admin", "demo-admin", "Quản trị hệ thống"),
-    ("tinh", "province", "demo-tinh", "Sở Y tế Hà Tĩnh — phòng Bảo trợ xã hội"),
+    ("admin", "admin", "demo-admin", "Quản trị hệ thống (demo)"),
+    ("tinh", "province", "demo-tinh", "Cán bộ giảm nghèo cấp tỉnh (demo)"),
     ("xa1", "commune", "demo-xa1", "Chủ tịch UBND xã (1)"),
     ("xa2", "commune", "demo-xa2", "Chủ tịch UBND xã (2)"),
     ("rsv1", "enumerator", "demo-rsv1", "Rà soát viên 1"),

@@ -1,0 +1,165 @@
+"""`povcensus demo`: the database it builds (communes, users, rounds, decisions, stored
+aggregates), that it refuses to overwrite a database it did not build, and — as a real
+subprocess — that it starts a server answering on loopback, which is then stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from click.testing import CliRunner
+
+from povcensus.cli import main
+from server.db import connect
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    result = CliRunner().invoke(
+        main, ["demo", "--households", "207", "--no-serve", "--db", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    return path, result.output
+
+
+def test_demo_builds_communes_users_and_rounds(built):
+    path, output = built
+    db = connect(path)
+    assert (
+        db.execute("SELECT count(*) FROM communes WHERE province_code = '42'").fetchone()[0] == 69
+    )
+    roles = {r for (r,) in db.execute("SELECT role FROM users")}
+    assert roles == {"admin", "province", "commune", "enumerator"}
+    for username, password in db.execute("SELECT username, 'x' FROM users"):
+        assert username in output  # every login is printed
+    rounds = list(db.query("SELECT label, standard, status FROM review_rounds ORDER BY year"))
+    assert [(r["standard"], r["status"]) for r in rounds] == [
+        ("vn-2022", "closed"),
+        ("vn-2027", "open"),
+    ]
+    last, this = (r["label"] for r in rounds)
+    households = dict(
+        db.execute(
+            "SELECT r.label, count(*) FROM households h JOIN review_rounds r ON r.id = h.round_id"
+            " GROUP BY r.label"
+        ).fetchall()
+    )
+    assert households[last] == 207 and households[this] > 207  # same households plus new ones
+    per_commune = db.execute(
+        "SELECT count(DISTINCT commune_code) FROM households h JOIN review_rounds r"
+        " ON r.id = h.round_id WHERE r.label = ?",
+        [this],
+    ).fetchone()[0]
+    assert per_commune == 69
+
+
+def test_last_year_is_recognised_and_this_year_partly_decided(built):
+    path, _output = built
+    db = connect(path)
+    recognised = dict(
+        db.execute(
+            "SELECT r.label, count(*) FROM review_recognitions x JOIN review_rounds r"
+            " ON r.id = x.round_id GROUP BY r.label"
+        ).fetchall()
+    )
+    labels = [r for (r,) in db.execute("SELECT label FROM review_rounds ORDER BY year")]
+    assert recognised[labels[0]] == 69 and 0 < recognised.get(labels[1], 0) < 69
+    decided = db.execute(
+        "SELECT count(DISTINCT commune_code), sum(decision = 'overridden') FROM review_decisions d"
+        " JOIN review_rounds r ON r.id = d.round_id WHERE r.label = ?",
+        [labels[1]],
+    ).fetchone()
+    assert 0 < decided[0] < 69 and decided[1] > 0
+    overridden_with_reason = db.execute(
+        "SELECT count(*) FROM review_decisions WHERE decision = 'overridden' AND reason IS NULL"
+    ).fetchone()[0]
+    assert overridden_with_reason == 0
+    stored = db.execute("SELECT count(*) FROM province_aggregate_runs").fetchone()[0]
+    assert stored == 2  # both rounds' aggregates are ready before the first page view
+
+
+def test_demo_scores_match_the_scoring_path(built):
+    import json
+
+    from server import scoring_adapter
+
+    path, _output = built
+    db = connect(path)
+    rows = db.execute(
+        "SELECT h.record, h.classification, r.standard FROM households h"
+        " JOIN review_rounds r ON r.id = h.round_id ORDER BY h.household_id LIMIT 40"
+    ).fetchall()
+    for record, classification, standard in rows:
+        assert (
+            scoring_adapter.classify(json.loads(record), standard)["classification"]
+            == classification
+        )
+        assert scoring_adapter.load(json.loads(record))[1] == []
+
+
+def test_demo_reuses_its_database_and_refuses_others(built, tmp_path):
+    path, _output = built
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--db", str(path)])
+    assert result.exit_code == 0 and "using the demo database" in result.output
+    other = tmp_path / "real.sqlite3"
+    connect(other).execute("CREATE TABLE x (a)")
+    for extra in ([], ["--rebuild"]):
+        result = CliRunner().invoke(main, ["demo", "--no-serve", "--db", str(other), *extra])
+        assert result.exit_code != 0 and "not built by `povcensus demo`" in result.output
+    assert other.exists()
+
+
+def test_demo_command_serves_on_loopback_then_stops(tmp_path):
+    env = {**os.environ, "POVCENSUS_INSTANCE_PATH": str(tmp_path)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "povcensus",
+            "demo",
+            "--households",
+            "138",
+            "--port",
+            "0",
+            "--db",
+            str(tmp_path / "demo.sqlite3"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "serving on" in line:
+                break
+        url = lines[-1].strip().rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:"), lines
+        assert any("tinh" in line and "demo-tinh" in line for line in lines)
+        with urllib.request.urlopen(url + "/login", timeout=30) as response:
+            assert response.status == 200
+        opener = urllib.request.build_opener(_NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            opener.open(url + "/province/", timeout=30)
+        assert redirect.value.code == 302  # the dashboard needs a login
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    assert process.returncode is not None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
