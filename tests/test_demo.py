@@ -35,8 +35,13 @@ def test_demo_builds_communes_users_and_rounds(built):
     )
     roles = {r for (r,) in db.execute("SELECT role FROM users")}
     assert roles == {"admin", "province", "commune", "enumerator"}
-    for username, password in db.execute("SELECT username, 'x' FROM users"):
-        assert username in output  # every login is printed
+    from server.demo import DEMO_USERS
+    from server.queries.users import authenticate_password
+
+    passwords = {username: password for username, _role, password, _name in DEMO_USERS}
+    for (username,) in db.execute("SELECT username FROM users"):
+        assert username in output and passwords[username] in output  # every login printed
+        assert authenticate_password(db, username, passwords[username]) is not None
     rounds = list(db.query("SELECT label, standard, status FROM review_rounds ORDER BY year"))
     assert [(r["standard"], r["status"]) for r in rounds] == [
         ("vn-2022", "closed"),
