@@ -73,7 +73,8 @@ class CaptureReport:
 
     @property
     def failed_rows(self) -> int:
-        return len({(error.file, error.row, error.household_id) for error in self.errors})
+        """Households with at least one problem."""
+        return len({error.household_id or (error.file, error.row) for error in self.errors})
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -233,7 +233,8 @@ def edit(ctx, household_id: str, from_file: Path | None, assignments: tuple[str,
             click.echo(str(error), err=True)
         ctx.exit(EXIT_INVALID)
     item = store.edit(record, source="edit")
-    click.echo(f"queued {item['id']} for {household_id} (replaces {item['base'] or '-'})")
+    edits = f"edits {item['base']}" if item["base"] else "the server has no earlier version"
+    click.echo(f"queued {item['id']} for {household_id} ({edits})")
 
 
 def _starting_record(store: Outbox, household_id: str, from_file: Path | None) -> dict:

@@ -237,7 +237,8 @@ def test_a_conflict_resolved_by_taking_the_servers_version(live_server, tmp_path
     assert json.loads(status.output)["conflicts"] == 0 and status.exit_code == 0
     # a later edit builds on the server's version and is accepted as version 2
     edited = run_cli(store_b, "edit", household_id, "--set", "village=Thôn 9")
-    assert edited.exit_code == 0, edited.output and f"replaces {id_a}" in edited.output
+    assert edited.exit_code == 0, edited.output
+    assert f"edits {id_a}" in edited.output
     assert run_cli(store_b, "push").exit_code == 0
 
     with server_db(live_server.database) as conn:
