@@ -14,7 +14,8 @@ bodies) to decide a fault per request, even on a kept-alive connection. The faul
                        client only part of the answer's head and RST — the worst case for
                        exactly-once, the client cannot know whether its batch was stored;
 - `cut_body`           as above but the whole head and half the body arrive before the RST;
-- `error_502`          answer 502 Bad Gateway without forwarding (a flaky reverse proxy).
+- `error_502`          answer 502 Bad Gateway without forwarding (a flaky reverse proxy);
+- `error_413`          answer 413 without forwarding (a reverse proxy with a smaller body limit).
 
 `faults` is a list consumed one per request (then `pass`), or a callable
 `(index, method, path) -> fault`; `FaultProxy.random(rate, seed)` builds a seeded random one.
@@ -32,7 +33,16 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-FAULTS = ("pass", "reset", "drop", "stall", "cut_after_commit", "cut_body", "error_502")
+FAULTS = (
+    "pass",
+    "reset",
+    "drop",
+    "stall",
+    "cut_after_commit",
+    "cut_body",
+    "error_502",
+    "error_413",
+)
 Decide = Callable[[int, str, str], str]
 
 
@@ -47,6 +57,7 @@ class FaultProxy:
         self.set_upstream(upstream)
         self.stall_seconds = stall_seconds
         self.counts: Counter[str] = Counter()
+        self.sizes: list[tuple[str, int]] = []  # (fault, request bytes) per request
         self._index = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -153,6 +164,7 @@ class FaultProxy:
 
     def _handle(self, client: socket.socket, request: bytes, fault: str) -> bool:
         """Apply one fault; returns whether the client's connection lives on."""
+        self.sizes.append((fault, len(request)))
         if fault == "reset":
             _reset(client)
             return False
@@ -161,10 +173,11 @@ class FaultProxy:
         if fault == "stall":
             self._stop.wait(self.stall_seconds)
             return False
-        if fault == "error_502":
+        if fault in ("error_502", "error_413"):
+            status = b"502 Bad Gateway" if fault == "error_502" else b"413 Payload Too Large"
             client.sendall(
-                b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
-                b"Content-Length: 11\r\n\r\nbad gateway"
+                b"HTTP/1.1 " + status + b"\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: 5\r\n\r\nerror"
             )
             return True
         # A fresh upstream connection per request: a server-side keep-alive timeout must not

@@ -302,6 +302,10 @@ def test_pull_brings_assignments_and_decisions_and_resumes_at_the_cursor(own_ser
     store.close()
     store_path = tmp_path / "client.sqlite3"
     run_cli(store_path, "login", "--server", own_server.url, "--token", token)
+    pulled = run_cli(store_path, "pull", "--json")
+    assert pulled.exit_code == 0 and json.loads(pulled.output)["changes"] == 0
+    status = json.loads(run_cli(store_path, "status", "--json").output)
+    assert status["assignments"] >= 5 and status["decisions"] == 1
     assert run_cli(store_path, "edit", ids[1], "--set", "head_name=Trần Văn Mới").exit_code == 0
     assert run_cli(store_path, "push").exit_code == 0
     with server_db(own_server.database) as conn:
@@ -401,3 +405,15 @@ def test_pipelined_batches_deliver_every_edit_after_its_base_through_faults(
             ids,
         ).fetchall()
     assert names == [("Phiên bản 2", 3)]
+
+
+def test_a_batch_refused_as_too_large_is_halved_and_sent(live_server, device, store):
+    ids = fill(store, 40)
+    with FaultProxy(live_server.url, faults=["error_413", "error_413"]) as proxy:
+        with SyncClient(proxy.url, device, backoff=FAST) as client:
+            report = sync.push(store, client, batch_size=40, concurrency=1)
+    assert report.error is None and report.outcomes["accepted"] == 40
+    assert report.batches == 4  # 40 refused, 20 refused, then 10 + 10 + 10 + 10
+    sizes = [size for fault, size in proxy.sizes]
+    assert sizes[0] > sizes[1] > sizes[2]
+    assert_exactly_once(live_server.database, ids)
