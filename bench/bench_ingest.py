@@ -101,6 +101,18 @@ class Server:
         )
         self.url = self.process.stdout.readline().decode().strip().rsplit(" ", 1)[-1]
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the server and its worker processes."""
+        pids = [self.process.pid]
+        with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as handle:
+            pids += [int(pid) for pid in handle.read().split()]
+        total = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
@@ -118,7 +130,8 @@ def run_clients(clients: int, work: list, send) -> float:
     return time.perf_counter() - start
 
 
-def bench_batch(server: Server, records: list[dict], clients: int, batch_size: int) -> float:
+def bench_batch(server: Server, records: list[dict], clients: int, batch_size: int):
+    """(households/s, server CPU ms per household) for JSON batch sync."""
     items = [
         {
             "id": str(uuid.uuid4()),
@@ -143,12 +156,15 @@ def bench_batch(server: Server, records: list[dict], clients: int, batch_size: i
                 answer.raise_for_status()
                 accepted.extend(r for r in answer.json()["results"] if r["outcome"] == "accepted")
 
+    cpu = server.cpu_seconds()
     seconds = run_clients(clients, batches, send)
+    cpu = server.cpu_seconds() - cpu
     assert len(accepted) == len(items), f"only {len(accepted)} of {len(items)} accepted"
-    return len(items) / seconds
+    return len(items) / seconds, 1000 * cpu / len(items)
 
 
-def bench_openrosa(server: Server, records: list[dict], clients: int) -> float:
+def bench_openrosa(server: Server, records: list[dict], clients: int):
+    """(submissions/s, server CPU ms per submission) for single OpenRosa posts."""
     from survey_forms.xform import household_to_instance
 
     instances = [household_to_instance(r, instance_id=f"uuid:{uuid.uuid4()}") for r in records]
@@ -166,9 +182,11 @@ def bench_openrosa(server: Server, records: list[dict], clients: int) -> float:
                 )
                 statuses.append(answer.status_code)
 
+    cpu = server.cpu_seconds()
     seconds = run_clients(clients, instances, send)
+    cpu = server.cpu_seconds() - cpu
     assert statuses.count(201) == len(instances), {s: statuses.count(s) for s in set(statuses)}
-    return len(instances) / seconds
+    return len(instances) / seconds, 1000 * cpu / len(instances)
 
 
 def main() -> None:
@@ -180,32 +198,32 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     args = parser.parse_args()
-    batch_rates, openrosa_rates = [], []
+    batch, openrosa = [], []
     for run in range(args.repeat):
         with tempfile.TemporaryDirectory() as directory:
             server = Server(Path(directory), args.workers)
             try:
-                batch_rates.append(
-                    bench_batch(
-                        server, households(args.households, seed=run), args.clients, args.batch_size
-                    )
-                )
-                openrosa_rates.append(
-                    bench_openrosa(server, households(args.openrosa, seed=100 + run), args.clients)
-                )
+                records = households(args.households, seed=run)
+                batch.append(bench_batch(server, records, args.clients, args.batch_size))
+                records = households(args.openrosa, seed=100 + run)
+                openrosa.append(bench_openrosa(server, records, args.clients))
             finally:
                 server.stop()
                 server.database.conn.close()
         print(
-            f"run {run + 1}: batch {batch_rates[-1]:.0f} households/s, "
-            f"OpenRosa {openrosa_rates[-1]:.0f} submissions/s",
+            f"run {run + 1}: batch {batch[-1][0]:.0f} households/s "
+            f"({batch[-1][1]:.2f} server CPU ms each), OpenRosa {openrosa[-1][0]:.0f} "
+            f"submissions/s ({openrosa[-1][1]:.2f} ms each); load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+    median = statistics.median
     print(
-        f"median over {args.repeat} runs ({os.cpu_count()} cores, {args.clients} clients): "
-        f"batch sync {statistics.median(batch_rates):.0f} households/s "
-        f"(batches of {args.batch_size}); OpenRosa {statistics.median(openrosa_rates):.0f} "
-        "single submissions/s"
+        f"median of {args.repeat} runs ({os.cpu_count()} cores, {args.workers} server "
+        f"processes, {args.clients} clients): batch sync {median(r for r, _ in batch):.0f} "
+        f"households/s in batches of {args.batch_size} "
+        f"({median(c for _, c in batch):.2f} server CPU ms each); OpenRosa "
+        f"{median(r for r, _ in openrosa):.0f} single submissions/s "
+        f"({median(c for _, c in openrosa):.2f} ms each)"
     )
 
 

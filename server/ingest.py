@@ -308,7 +308,7 @@ def _stale_base(conn, sub: Submission, household_id: str, current) -> tuple[str,
 
 def _write(conn, sub: Submission, record: dict, score: dict, round_id: int, version: int) -> None:
     now, household_id = utcnow(), record["household_id"]
-    record_json = json.dumps(record, ensure_ascii=False)
+    record_json = json.dumps(record)  # ASCII escapes: the fastest path of the encoder
     classification = score.get("classification")
     conn.execute(
         "INSERT INTO submissions (form_id, instance_id, form_version, format, payload, sha256,"
