@@ -22,9 +22,9 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ _MIGRATION_NAME = re.compile(r"^m(\d{3})_\w+$")
 
 def utcnow() -> str:
     """The current time as ISO-8601 UTC with seconds (how every timestamp is stored)."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def connect(path: str | Path, *, busy_timeout_ms: int = 30_000, synchronous: str = "NORMAL"):

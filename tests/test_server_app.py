@@ -225,3 +225,62 @@ def test_every_setting_and_command_is_documented():
             assert f"{group.name} {command}" in text.replace("`", ""), (group.name, command)
     for command in ("serve", "rescore"):
         assert f"povcensus {command}" in text
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"id": "a", "household_id": "h", "form_id": "f", "form_version": "v", "record": {}},
+        {
+            "id": "a",
+            "household_id": "h",
+            "form_id": "f",
+            "form_version": "v",
+            "base": "b",
+            "record": {"x": 1},
+            "extra": True,
+        },
+        {
+            "id": "a",
+            "household_id": "h",
+            "form_id": "f",
+            "form_version": "v",
+            "base": None,
+            "record": {},
+        },
+    ],
+)
+def test_plain_item_fast_path_loads_like_the_schema(item):
+    from server.api import _plain_item
+    from server.schemas import ItemSchema
+
+    assert _plain_item(item) == ItemSchema().load(item)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"id": "", "household_id": "h", "form_id": "f", "form_version": "v", "record": {}},
+        {"id": "a" * 129, "household_id": "h", "form_id": "f", "form_version": "v", "record": {}},
+        {"id": 5, "household_id": "h", "form_id": "f", "form_version": "v", "record": {}},
+        {"id": "a", "household_id": "h", "form_id": "f", "form_version": "v", "record": []},
+        {
+            "id": "a",
+            "household_id": "h",
+            "form_id": "f",
+            "form_version": "v",
+            "base": 3,
+            "record": {},
+        },
+        {"id": "a", "form_id": "f", "form_version": "v", "record": {}},
+    ],
+)
+def test_items_the_fast_path_refuses_are_invalid_for_the_schema(item):
+    from marshmallow import ValidationError
+
+    from server.api import _plain_item
+    from server.schemas import ItemSchema
+
+    assert _plain_item(item) is None
+    with pytest.raises(ValidationError):
+        ItemSchema().load(item)
