@@ -53,7 +53,8 @@ def _friendly(command: Callable) -> Callable:
         except (StoreError, ReadError) as error:
             if os.environ.get("POVCENSUS_DEBUG"):
                 raise
-            raise Exit(str(error), EXIT_INVALID) from error
+            hint = getattr(error, "hint", "")
+            raise Exit(str(error) + (f"\nhint: {hint}" if hint else ""), EXIT_INVALID) from error
         except SyncError as error:
             if os.environ.get("POVCENSUS_DEBUG"):
                 raise
@@ -164,8 +165,9 @@ def login(ctx: click.Context, server: str, token: str, no_check: bool) -> None:
 def add(ctx, file: Path, members: Path | None, replace: bool, as_json: bool) -> None:
     """Validate households from FILE and queue the valid ones for push.
 
-    FILE is JSON (a record, a list, or JSON Lines), a CSV of households with --members, or an
-    XLSX workbook with sheets `households` and `members`. Every problem is printed with file,
+    FILE is JSON (a record or a list), JSON Lines, a CSV of households with its members CSV
+    (--members, default <name>.members.csv), or an XLSX workbook with sheets `households` and
+    `members`. Every problem is printed with file,
     row, field and reason; exit code 1 when any row was invalid (the valid rows are queued).
 
     Example: povcensus sync add phieu-b.xlsx

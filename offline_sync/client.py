@@ -113,10 +113,12 @@ class SyncClient:
         path: str,
         *,
         json_body: Any = None,
+        raw_body: bytes | None = None,
         params: dict[str, Any] | None = None,
     ) -> Any:
-        """Send with retries; the parsed JSON answer, or `SyncError`."""
-        data, headers = _encode(json_body)
+        """Send with retries; the parsed JSON answer, or `SyncError`. The body is `json_body`
+        serialised, or `raw_body` (JSON bytes) as it is."""
+        data, headers = _encode(canonical_json(json_body) if json_body is not None else raw_body)
         attempt = 0
         while True:
             try:
@@ -151,7 +153,12 @@ class Submissions:
 
     def push(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Post a batch; one result per item, in order (raises `SyncError` on a bad answer)."""
-        body = self.client.request("POST", BATCH_PATH, json_body={"items": items})
+        return self.push_encoded([canonical_json(item) for item in items])
+
+    def push_encoded(self, items: list[bytes]) -> list[dict[str, Any]]:
+        """`push` for items already serialised as JSON objects (no parse and re-encode)."""
+        raw = b'{"items":[' + b",".join(items) + b"]}"
+        body = self.client.request("POST", BATCH_PATH, raw_body=raw)
         results = body.get("results") if isinstance(body, dict) else None
         if not isinstance(results, list) or len(results) != len(items):
             raise SyncError("the server answered a batch without one result per item")
@@ -190,13 +197,13 @@ class Households:
             raise
 
 
-def _encode(body: Any) -> tuple[bytes | None, dict[str, str]]:
-    if body is None:
+def _encode(data: bytes | None) -> tuple[bytes | None, dict[str, str]]:
+    if data is None:
         return None, {}
-    data = canonical_json(body)
     headers = {"Content-Type": "application/json"}
     if len(data) > GZIP_ABOVE:
-        data = gzip.compress(data, compresslevel=5)
+        # level 1: most of the gain (households compress ~8x) for a third of the CPU of level 5
+        data = gzip.compress(data, compresslevel=1)
         headers["Content-Encoding"] = "gzip"
     return data, headers
 
