@@ -140,6 +140,9 @@ def test_commune_head_takes_a_round_to_recognised_lists(live_server, browser):
     page.get_by_role("button", name="Ghi biên bản họp").click()
     assert "BIÊN BẢN HỌP DÂN" in page.inner_text("#minutes")
     assert "THÔNG QUA" in page.inner_text("#minutes")
+    page.emulate_media(media="print")
+    page.screenshot(path=str(SHOTS / "review_minutes_print.png"), full_page=True)
+    page.emulate_media(media="screen")
 
     # posting list, posted two weeks ago
     page.get_by_role("link", name="Niêm yết").click()
@@ -150,6 +153,10 @@ def test_commune_head_takes_a_round_to_recognised_lists(live_server, browser):
     assert "Trần Văn Trả" in page.inner_text("table[data-category=poor]")
     near = page.inner_text("table[data-category=near_poor]")
     assert "Lê Thị Chỉnh" in near and "Hồ Văn Xác" in near
+    assert "đã hết thời gian niêm yết" in page.inner_text("#postings")
+    page.emulate_media(media="print")
+    page.screenshot(path=str(SHOTS / "review_posting_print.png"), full_page=True)
+    page.emulate_media(media="screen")
 
     # a complaint, re-checked
     page.get_by_role("link", name="Hộ gia đình").click()

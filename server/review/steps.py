@@ -121,6 +121,7 @@ def posting(commune: str):
         settings=steps_queries.round_settings(db, review_round),
         form=forms.PostingForm(formdata=None, posted_from=today()),
         order=steps_queries.CATEGORIES,
+        today_iso=today().isoformat(),
         **page_context(commune, review_round),
     )
 
