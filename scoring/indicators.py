@@ -72,6 +72,9 @@ class _Spec:
     def check_list(self, key: str, values: Any, allowed: tuple[str, ...]) -> None:
         if values is None:
             return
+        if not isinstance(values, list):
+            self.errors.append(f"parameter {key!r} must be a list")
+            return
         for v in values:
             if v not in allowed:
                 self.errors.append(f"parameter {key!r}: {v!r} is not one of {', '.join(allowed)}")

@@ -94,7 +94,9 @@ def _source_errors(item: Mapping[str, Any]) -> list[str]:
     if source in _NUMBER_SOURCES:
         return [] if kind == "bands" else [f'{where}: {source} needs kind = "bands"']
     if source == "answer":
-        want = {"number": "bands", "choice": "choice", "bool": "flag"}.get(item.get("answer_type"))
+        answer_type = item.get("answer_type")
+        kinds = {"number": "bands", "choice": "choice", "bool": "flag"}
+        want = kinds.get(answer_type) if isinstance(answer_type, str) else None
         if want is None:
             return [f"{where}: answer_type must be number, choice or bool"]
         errs = (
@@ -102,8 +104,11 @@ def _source_errors(item: Mapping[str, Any]) -> list[str]:
             if kind == want
             else [f'{where}: answer_type {item["answer_type"]} needs kind = "{want}"']
         )
-        if want == "choice" and not (isinstance(item.get("choices"), list) and item["choices"]):
-            errs.append(f"{where}: choice answers need a list of choices")
+        choices = item.get("choices")
+        if want == "choice" and not (
+            isinstance(choices, list) and choices and all(isinstance(c, str) for c in choices)
+        ):
+            errs.append(f"{where}: choice answers need a list of choices (texts)")
         return errs
     table, _, name = source.partition(".")
     if table == "dwelling":
@@ -166,7 +171,9 @@ def _points_errors(where: str, item: Mapping[str, Any], table: Any) -> list[str]
     return errs
 
 
-def _region_errors(rid: str, region: Any, items: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def _region_errors(
+    rid: str, region: Any, items: Mapping[str, Mapping[str, Any]], broken: set[str]
+) -> list[str]:
     where = f"regions.{rid}"
     if not isinstance(region, Mapping):
         return [f"{where}: must be a table"]
@@ -189,7 +196,7 @@ def _region_errors(rid: str, region: Any, items: Mapping[str, Mapping[str, Any]]
     for item_id, table in points.items():
         if item_id not in items:
             errs.append(f"{where}.points: unknown item {item_id!r}")
-        else:
+        elif item_id not in broken:
             errs += _points_errors(f"{where}.points.{item_id}", items[item_id], table)
     return errs
 
@@ -209,6 +216,7 @@ def validate_scorecard(data: Mapping[str, Any]) -> list[str]:
     if not isinstance(items, list) or not items:
         return errs + ["items: required list"]
     by_id: dict[str, Mapping[str, Any]] = {}
+    broken: set[str] = set()
     item_keys = {"id", "label_vi", "label_en", "kind", "source", "answer_type", "choices", "values"}
     for i, item in enumerate(items):
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
@@ -218,14 +226,17 @@ def validate_scorecard(data: Mapping[str, Any]) -> list[str]:
             errs.append(f"items: duplicate id {item['id']!r}")
         by_id[item["id"]] = item
         errs += [f"items ({item['id']}): unknown field {k!r}" for k in item if k not in item_keys]
+        item_errs = _source_errors(item)
         if item.get("kind") not in KINDS:
-            errs.append(f"items ({item['id']}): kind must be one of {', '.join(KINDS)}")
-        errs += _source_errors(item)
+            item_errs.append(f"items ({item['id']}): kind must be one of {', '.join(KINDS)}")
+        if item_errs:
+            broken.add(item["id"])  # its point tables cannot be checked against a bad source
+        errs += item_errs
     regions = data.get("regions")
     if not isinstance(regions, Mapping) or not regions:
         return errs + ["regions: required table"]
     for rid, region in regions.items():
-        errs += _region_errors(rid, region, by_id)
+        errs += _region_errors(rid, region, by_id, broken)
     return errs
 
 

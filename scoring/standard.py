@@ -136,6 +136,17 @@ def _fraction(value: Any) -> Fraction | None:
         return None
 
 
+def _table(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A sub-table, or {} when absent or of the wrong type (reported by its own check)."""
+    value = d.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(d: Mapping[str, Any], key: str) -> list[Any]:
+    value = d.get(key)
+    return value if isinstance(value, list) else []
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -188,6 +199,8 @@ def _check_income(d: Mapping[str, Any]) -> list[str]:
     excluded = income.get("excluded_sources", [])
     if not isinstance(counted, list) or not isinstance(excluded, list):
         return errs + ["income.counted_sources and income.excluded_sources: required lists"]
+    if not all(isinstance(x, str) for x in counted + excluded):
+        return errs + ["income: sources must be texts"]
     for src in counted + excluded:
         if src not in vocab.INCOME_SOURCES:
             errs.append(f"income: unknown source {src!r}")
@@ -202,11 +215,11 @@ def _check_income(d: Mapping[str, Any]) -> list[str]:
 
 
 def _check_lines(d: Mapping[str, Any]) -> list[str]:
-    lines, rule = d.get("lines"), (d.get("classification") or {}).get("rule")
+    lines, rule = d.get("lines"), _table(d, "classification").get("rule")
     if not isinstance(lines, Mapping):
         return ["lines: required table with rural and urban"]
     errs = [f"lines: unknown area {a!r}" for a in lines if a not in vocab.AREAS]
-    prov = d.get("provenance") or {}
+    prov = _table(d, "provenance")
     for area in vocab.AREAS:
         row = lines.get(area)
         if not isinstance(row, Mapping):
@@ -257,7 +270,7 @@ def _check_classification(d: Mapping[str, Any], n_indicators: int) -> list[str]:
 
 
 def _check_field_score(d: Mapping[str, Any]) -> list[str]:
-    fs, rule = d.get("field_score"), (d.get("classification") or {}).get("rule")
+    fs, rule = d.get("field_score"), _table(d, "classification").get("rule")
     if not isinstance(fs, Mapping):
         return ["field_score: required table"]
     errs = [
@@ -270,7 +283,7 @@ def _check_field_score(d: Mapping[str, Any]) -> list[str]:
             errs.append(f"field_score.{key}: required positive number")
     cutoffs = fs.get("cutoffs")
     if cutoffs is None:
-        if (d.get("provenance") or {}).get("field_score") != "unknown":
+        if _table(d, "provenance").get("field_score") != "unknown":
             errs.append(
                 'field_score.cutoffs: missing (mark provenance.field_score = "unknown" '
                 "if the law has not fixed them)"
@@ -332,9 +345,7 @@ def _check_indicator(i: int, ind: Any, d: Mapping[str, Any]) -> list[str]:
     for key in ("id", "dimension", "label_vi", "label_en", "function"):
         if not isinstance(ind.get(key), str) or not ind.get(key):
             errs.append(f"{where}: {key} required")
-    if isinstance(ind.get("dimension"), str) and ind["dimension"] not in (
-        d.get("dimensions") or {}
-    ):
+    if isinstance(ind.get("dimension"), str) and ind["dimension"] not in _table(d, "dimensions"):
         errs.append(f"{where}: unknown dimension {ind['dimension']!r}")
     if ind.get("provenance") not in PROVENANCE:
         errs.append(f"{where}: provenance must be one of {', '.join(PROVENANCE)}")
@@ -382,9 +393,7 @@ def _check_mpi(d: Mapping[str, Any]) -> list[str]:
         f = _fraction(m.get(key))
         if f is None or not 0 < f <= 1:
             errs.append(f'mpi.{key}: required fraction in (0, 1], e.g. "1/3"')
-    weights = [
-        _fraction(i.get("weight")) for i in d.get("indicators") or [] if isinstance(i, Mapping)
-    ]
+    weights = [_fraction(i.get("weight")) for i in _list(d, "indicators") if isinstance(i, Mapping)]
     if weights and all(w is not None for w in weights) and sum(weights) != 1:
         errs.append(f"indicators: weights sum to {sum(weights)}, not 1")
     return errs
@@ -399,7 +408,7 @@ def validate_standard(data: Mapping[str, Any]) -> list[str]:
         errs += [f"{k}: not used by analysis standards" for k in _LEGAL_ONLY if k in data]
         errs += _check_mpi(data)
     else:
-        n = len(data.get("indicators") or [])
+        n = len(_list(data, "indicators"))
         errs += _check_income(data) + _check_classification(data, n)
         errs += _check_lines(data) + _check_field_score(data)
         if "mpi" in data:

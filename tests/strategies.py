@@ -239,6 +239,62 @@ def with_deprivations(record: dict[str, Any], n: int) -> dict[str, Any]:
     return record
 
 
+def fixed_b1(b1: float) -> dict:
+    """A scorecard whose B1 is exactly ``b1`` for every household (base points, one 0 item)."""
+    table = {"household_size": [{"min": 0, "points": 0}]}
+    return {
+        "id": "test-fixed",
+        "title": "test",
+        "example": True,
+        "version": "1",
+        "items": [
+            {
+                "id": "household_size",
+                "label_vi": "x",
+                "label_en": "x",
+                "kind": "bands",
+                "source": "household_size",
+            }
+        ],
+        "regions": {
+            "urban": {"area": "urban", "provinces": ["*"], "base": b1, "points": table},
+            "rural": {"area": "rural", "provinces": ["*"], "base": b1, "points": table},
+        },
+    }
+
+
+def damaged_copies(base: dict):
+    """Copies of a nested mapping with one value replaced by junk or deleted, for every value."""
+    junk = [None, "x", -1, 1.5, True, [], {}, ["x"], {"a": 1}]
+
+    def paths(node, prefix=()):
+        if prefix:
+            yield prefix
+        children = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list)
+            else ()
+        )
+        for k, v in children:
+            yield from paths(v, (*prefix, k))
+
+    for n, path in enumerate(paths(base)):
+        for j in (n % len(junk), -1):
+            data = copy.deepcopy(base)
+            parent = data
+            for key in path[:-1]:
+                parent = parent[key]
+            if j == -1:
+                if isinstance(parent, dict):
+                    del parent[path[-1]]
+                    yield path, data
+            else:
+                parent[path[-1]] = junk[j]
+                yield path, data
+
+
 # -- hypothesis ------------------------------------------------------------------------------
 # every age limit of the shipped standards, and one year either side
 BOUNDARY_AGES = st.sampled_from(
