@@ -136,11 +136,18 @@ def _validate_sample(records: list[dict], seed: int, size: int = 200) -> None:
             raise DemoError(f"synthetic record {record['household_id']} is invalid: {errors[:3]}")
 
 
-def _score_chunk(standard: str, records: list[dict]) -> list[dict]:
-    """The server's scoring path over a chunk (runs in a worker process for large demos)."""
+def _score_chunk(standard: str, records: list[dict]) -> list[tuple[str, dict]]:
+    """(payload JSON, score) per record by the server's scoring path (in a worker process for
+    large demos: scoring and serialising are the CPU-heavy part)."""
     from server import scoring_adapter
 
-    return [scoring_adapter.classify(record, standard) for record in records]
+    return [
+        (
+            json.dumps(record, ensure_ascii=False, sort_keys=True),
+            scoring_adapter.classify(record, standard),
+        )
+        for record in records
+    ]
 
 
 def _scored_chunks(records: list[dict], standard: str):
@@ -171,8 +178,7 @@ def _ingest(db, records: list[dict], review_round: dict, submitter, progress: Pr
     records = [{**record, "round": label} for record in records]
     for chunk, scores in _scored_chunks(records, review_round["standard"]):
         with transaction(db) as conn:
-            for record, score in zip(chunk, scores, strict=True):
-                payload = json.dumps(record, ensure_ascii=False, sort_keys=True)
+            for record, (payload, score) in zip(chunk, scores, strict=True):
                 sub = Submission(
                     instance_id=f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}",
                     form_id=record["form_id"],
