@@ -68,10 +68,10 @@ def _db(app):
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
 @click.option(
     "--workers",
-    default=1,
-    show_default=True,
+    default=min(os.cpu_count() or 1, 4),
+    show_default="number of cores, at most 4",
     type=click.IntRange(1, 64),
-    help="Processes sharing the port (use the number of cores for the best ingest rate).",
+    help="Processes sharing the port (validation and scoring use one core per process).",
 )
 @DB_OPTION
 @_friendly
