@@ -425,3 +425,30 @@ def test_recognition_through_the_browser_forms(review, client):
     assert 'data-category="poor"' in page
     decide(client, review, household_id, "returned", comment="too late")
     assert state(review, household_id)["status"] == "confirmed"
+
+
+def test_the_province_audit_page_shows_who_did_what_and_why(review, client):
+    household_id = review.add("poor")
+    review.login(client, "head")
+    decide(
+        client,
+        review,
+        household_id,
+        "overridden",
+        override_class="average",
+        comment="Có thu nhập từ cho thuê đất",
+    )
+    client.post("/logout")
+    cq.save_settings(
+        review.db,
+        review.round["id"],
+        posting_days=4,
+        holidays="",
+        user_id=review.users["province"].id,
+    )
+    review.login(client, "province")
+    page = client.get("/review/audit").get_data(as_text=True)
+    assert "Có thu nhập từ cho thuê đất" in page and "head (commune)" in page
+    assert household_id in page and "province (province)" in page  # settings: no commune
+    only = client.get("/review/audit?action=recognise").get_data(as_text=True)
+    assert household_id not in only

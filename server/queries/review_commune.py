@@ -709,12 +709,12 @@ def recognise(
     today: date,
 ) -> dict[str, Any]:
     """Close the commune's round: lock the final lists (after every check passes)."""
-    blockers = recognition_blockers(db, review_round, commune_code, today)
-    if blockers:
-        raise ReviewError(" ".join(b[0] for b in blockers), " ".join(b[1] for b in blockers))
-    data = categorise(db, review_round, commune_code)
-    with transaction(db) as conn:
+    with transaction(db) as conn:  # checks and writes under one write lock
         check_unlocked(conn, review_round["id"], commune_code)
+        blockers = recognition_blockers(db, review_round, commune_code, today)
+        if blockers:
+            raise ReviewError(" ".join(b[0] for b in blockers), " ".join(b[1] for b in blockers))
+        data = categorise(db, review_round, commune_code)
         conn.executemany(
             "INSERT INTO review_recognised (round_id, commune_code, household_id, head_name,"
             " village, computed_class, final_class, previous_class, categories)"

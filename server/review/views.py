@@ -336,7 +336,8 @@ def audit():
     action = request.args.get("action") or None
     page = review_queries.audit_events(
         get_db(),
-        communes=(wanted,) if wanted else communes,
+        # province-wide roles see every event, also those of no commune (settings)
+        communes=(wanted,) if wanted else None,
         action=action if action in labels.ACTION_LABELS else None,
         page=request.args.get("page", 1, type=int),
     )
