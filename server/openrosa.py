@@ -24,7 +24,7 @@ from server import scoring_adapter
 from server.db import get_db, transaction, utcnow
 from server.ingest import Submission, ingest
 from server.multipart import MultipartError, Part, parse_multipart
-from server.queries.users import User, device_name, user_for_token
+from server.queries.users import User, user_for_token
 
 bp = Blueprint("openrosa", __name__)
 
@@ -103,7 +103,7 @@ def _basic_user() -> User | None:
     user = user_for_token(get_db(), token)
     if user is None:
         return None
-    names = {user.username, device_name(get_db(), user.device_id) or ""}
+    names = {user.username, user.device_name or ""}
     if not any(hmac.compare_digest(username.encode(), name.encode()) for name in names if name):
         return None
     return user

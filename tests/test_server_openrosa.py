@@ -198,3 +198,12 @@ def test_invalid_household_is_422_with_field_messages(live_server, collect, hous
         submit(live_server, collect, instance(record, f"uuid:{uuid.uuid4()}")), 422
     )
     assert "members[0].birth_year" in text
+
+
+def test_device_name_works_as_username(live_server):
+    username = live_server.user().username
+    token = live_server.token(username, device="may-tinh-bang-07")
+    with collect_session("may-tinh-bang-07", token) as session:
+        assert session.head(live_server.url + "/submission", timeout=10).status_code == 204
+    with collect_session("may-tinh-bang-08", token) as session:
+        assert session.head(live_server.url + "/submission", timeout=10).status_code == 401

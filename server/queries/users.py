@@ -42,6 +42,7 @@ class User:
     active: bool = True
     communes: tuple[str, ...] = ()  # assigned communes (enumerator, commune roles)
     device_id: int | None = field(default=None, compare=False)  # set when authenticated by token
+    device_name: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,15 +196,15 @@ def list_devices(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
     """The active user owning this unrevoked, unexpired device token (`device_id` set), or None."""
     row = db.execute(
-        "SELECT d.id, u.username FROM devices d JOIN users u ON u.id = d.user_id"
+        "SELECT d.id, d.name, u.username FROM devices d JOIN users u ON u.id = d.user_id"
         " WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1"
         " AND (d.expires_at IS NULL OR d.expires_at > ?)",
         [token_hash(token), utcnow()],
     ).fetchone()
     if row is None:
         return None
-    user = get_user(db, row[1])
-    return User(**{**user.__dict__, "device_id": row[0]})
+    user = get_user(db, row[2])
+    return User(**{**user.__dict__, "device_id": row[0], "device_name": row[1]})
 
 
 def device_name(db: sqlite_utils.Database, device_id: int) -> str | None:
