@@ -741,7 +741,8 @@ def _block(rng: np.random.Generator, H: int, geo: _Geo, counters: np.ndarray):
             "uses_internet": internet,
             "mobile_subscription": mobile,
             "social_allowance": allowance,
-        }
+        },
+        copy=False,  # fresh arrays: no need to copy them into consolidated blocks
     )
     workers = {
         key: np.bincount(hidx[work == WORK.index(status)], minlength=H)
@@ -800,7 +801,7 @@ def _households_frame(rng, geo, loc, ids, c, urban, remote, s, n, logy, y_pc, wo
     income = _income(rng, y_pc, n, workers, allowance_n)
     data |= {f"income_{k}": v for k, v in income.items()}
     data |= {f"scorecard_{k}": v for k, v in _scorecard(rng, logy, n, urban).items()}
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)
 
 
 # -- public API --------------------------------------------------------------------------------
