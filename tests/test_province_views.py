@@ -127,7 +127,7 @@ def test_aggregates_are_computed_once_per_change(client, db, populated, househol
 
     calls = []
     real = province.compute_aggregates
-    monkeypatch.setattr(province, "compute_aggregates", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(province, "compute_aggregates", lambda *a: calls.append(a[2]) or real(*a))
     _login(client, "tinh")
     for _ in range(3):
         assert client.get("/province/").status_code == 200
@@ -138,9 +138,21 @@ def test_aggregates_are_computed_once_per_change(client, db, populated, househol
     )
     _submit(db, submitter, household("18502"))
     page = client.get("/province/?sort=commune_code").data.decode()
-    assert len(calls) == 2  # a new household changed the round: recomputed
+    assert calls[1:] == [["18502"]]  # a new household there: only that commune recomputed
     row = re.search(r'<tr data-code="18502">(.*?)</tr>', page, re.S).group(1)
     assert re.findall(r"<td[^>]*>([^<]*)</td>", row)[2] == "2"
+    from server.queries.review import record_decision
+
+    hid, version = db.execute(
+        "SELECT household_id, version FROM households WHERE commune_code = '18496' LIMIT 1"
+    ).fetchone()
+    record_decision(
+        db, round_id=1, household_id=hid, user_id=1, decision="confirmed", version=version
+    )
+    page = client.get("/province/").data.decode()
+    assert calls[2:] == [["18496"]]  # a decision there: only that commune recomputed
+    row = re.search(r'<tr data-code="18496">(.*?)</tr>', page, re.S).group(1)
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", row)[11] == "1"  # households decided
 
 
 def test_override_is_shown_beside_the_computed_class(client, db, populated):

@@ -1,15 +1,16 @@
 """Province figures per commune and round: computed once per change of the round, then stored.
 
-`commune_table(db, review_round)` is what the dashboard and the official tables read. It returns
-the stored rows of `province_aggregates` when the round's *change stamp* still matches the one
-they were computed at, and recomputes (one pass over the round's households) otherwise. The
-stamp (`change_stamp`) moves whenever anything the figures depend on moves:
+`commune_table(db, review_round)` is what the dashboard and the official tables read. Rows are
+stored per round × commune in `province_aggregates`, each with the commune's *change stamp* at
+the time it was computed; a page view compares the stored stamps with the current ones
+(`commune_stamps`: three grouped, indexed look-ups) and recomputes only the communes whose stamp
+moved — a decision in one commune recomputes that commune, not the province. A commune's stamp
+moves whenever anything its figures depend on moves:
 
-- a new household version (ingest, quarantine resolution) — count of `household_versions`;
-- a commune decision, override, meeting or recognition — the round's last `review_events` id;
-- the previous round's recognised lists (the movement's start) — their row count.
-
-So a page view costs three indexed look-ups, not a pass over every household.
+- a new household or household version (ingest, quarantine resolution): count and sum of
+  versions of its households in the round;
+- a commune decision, override, meeting or recognition: its last `review_events` id in the round;
+- the previous round's recognised lists (the movement's start): their row count for the commune.
 
 Each commune row holds the class counts by *final* class (the commune's override applied) and,
 beside them, by *computed* class (`<class>_computed`) and the number of overrides, the
@@ -43,22 +44,36 @@ _compute_lock = threading.Lock()  # one recomputation at a time per process
 # --- the change stamp ---------------------------------------------------------------------
 
 
-def change_stamp(db: sqlite_utils.Database, review_round: dict[str, Any]) -> str:
-    """A string that changes whenever the round's figures may change (module docstring)."""
+def commune_stamps(db: sqlite_utils.Database, review_round: dict[str, Any]) -> dict[str, str]:
+    """Per commune, a string that changes whenever that commune's figures may change."""
     round_id = review_round["id"]
-    versions = db.execute(
-        "SELECT count(*) FROM household_versions WHERE round_id = ?", [round_id]
-    ).fetchone()[0]
-    events = db.execute(
-        "SELECT coalesce(max(id), 0) FROM review_events WHERE round_id = ?", [round_id]
-    ).fetchone()[0]
+    stamps: dict[str, list[str]] = {}
+    for code, count, versions in db.execute(
+        "SELECT commune_code, count(*), sum(version) FROM households WHERE round_id = ?"
+        " GROUP BY commune_code",
+        [round_id],
+    ):
+        stamps.setdefault(code, []).append(f"h{count}.{versions}")
+    for code, last in db.execute(
+        "SELECT commune_code, max(id) FROM review_events WHERE round_id = ?"
+        " AND commune_code IS NOT NULL GROUP BY commune_code",
+        [round_id],
+    ):
+        stamps.setdefault(code, []).append(f"e{last}")
     previous = previous_round(db, review_round)
-    start = 0
     if previous is not None:
-        start = db.execute(
-            "SELECT count(*) FROM review_recognised WHERE round_id = ?", [previous["id"]]
-        ).fetchone()[0]
-    return f"v{versions}:e{events}:s{start}"
+        for code, count in db.execute(
+            "SELECT commune_code, count(*) FROM review_recognised WHERE round_id = ?"
+            " GROUP BY commune_code",
+            [previous["id"]],
+        ):
+            stamps.setdefault(code, []).append(f"s{count}")
+    return {code: ":".join(parts) for code, parts in stamps.items()}
+
+
+def change_stamp(db: sqlite_utils.Database, review_round: dict[str, Any]) -> str:
+    """One string for the whole round (changes when any commune's stamp changes)."""
+    return _round_stamp(commune_stamps(db, review_round))
 
 
 def previous_round(db: sqlite_utils.Database, review_round: dict[str, Any]) -> dict | None:
@@ -71,7 +86,9 @@ def previous_round(db: sqlite_utils.Database, review_round: dict[str, Any]) -> d
 # --- reading the round's households -------------------------------------------------------
 
 
-def household_frame(db: sqlite_utils.Database, round_id: int) -> pd.DataFrame:
+def household_frame(
+    db: sqlite_utils.Database, round_id: int, communes: list[str] | None = None
+) -> pd.DataFrame:
     """One row per current household: codes, computed and final class, status, deprivations,
     head's ethnicity, area, members; plus `mpi_c` (global MPI deprivation score) when known."""
     rows = db.execute(
@@ -80,8 +97,10 @@ def household_frame(db: sqlite_utils.Database, round_id: int) -> pd.DataFrame:
         f" FROM households h{DECISION_JOIN}"
         " LEFT JOIN scores s ON s.round_id = h.round_id AND s.household_id = h.household_id"
         " AND s.household_version = h.version AND s.official = 1"
-        " WHERE h.round_id = ? ORDER BY h.household_id",
-        [round_id],
+        " WHERE h.round_id = ?"
+        + (f" AND h.commune_code IN ({', '.join('?' * len(communes))})" if communes else "")
+        + " ORDER BY h.household_id",
+        [round_id, *(communes or [])],
     ).fetchall()
     records = [json.loads(row[6]) for row in rows]
     frame = pd.DataFrame(
@@ -145,11 +164,13 @@ def is_provisional(review_round: dict[str, Any]) -> bool:
 # --- computing the aggregates ---------------------------------------------------------------
 
 
-def compute_aggregates(db: sqlite_utils.Database, review_round: dict[str, Any]) -> pd.DataFrame:
-    """Every commune figure of the round from its households (one pass; see module docstring)."""
+def compute_aggregates(
+    db: sqlite_utils.Database, review_round: dict[str, Any], communes: list[str] | None = None
+) -> pd.DataFrame:
+    """Commune figures of the round (of `communes`, default all) from their households."""
     from maps.aggregate import commune_aggregates as maps_aggregates
 
-    frame = household_frame(db, review_round["id"])
+    frame = household_frame(db, review_round["id"], communes)
     indicators = [ind for ind, _vi, _en in round_indicators(review_round)]
     if frame.empty:
         return pd.DataFrame(columns=["commune_code", "households"])
@@ -204,21 +225,56 @@ def _movement(db, review_round: dict[str, Any], communes: list[str]) -> pd.DataF
 
 
 def store_aggregates(
-    db: sqlite_utils.Database, round_id: int, stamp: str, table: pd.DataFrame, seconds: float
+    db: sqlite_utils.Database,
+    review_round: dict[str, Any],
+    stamps: dict[str, str],
+    table: pd.DataFrame,
+    seconds: float,
 ) -> None:
-    """Replace the round's stored rows and record the stamp they were computed at."""
+    """Replace the rows of the recomputed communes (and drop communes without households),
+    and record the round's stamp."""
+    round_id = review_round["id"]
     rows = [
-        (round_id, str(row["commune_code"]), stamp, json.dumps(_plain(row), ensure_ascii=False))
+        (
+            round_id,
+            str(row["commune_code"]),
+            stamps.get(str(row["commune_code"]), ""),
+            json.dumps(_plain(row), ensure_ascii=False),
+        )
         for row in table.to_dict("records")
     ]
-    households = int(table["households"].sum()) if "households" in table else 0
     with transaction(db) as conn:
-        conn.execute("DELETE FROM province_aggregates WHERE round_id = ?", [round_id])
+        conn.executemany(
+            "DELETE FROM province_aggregates WHERE round_id = ? AND commune_code = ?",
+            [(round_id, r[1]) for r in rows],
+        )
+        stored = [
+            c
+            for (c,) in conn.execute(
+                "SELECT commune_code FROM province_aggregates WHERE round_id = ?", [round_id]
+            )
+        ]
+        gone = [(round_id, code) for code in stored if code not in stamps]
+        conn.executemany(
+            "DELETE FROM province_aggregates WHERE round_id = ? AND commune_code = ?", gone
+        )
         conn.executemany("INSERT INTO province_aggregates VALUES (?, ?, ?, ?)", rows)
+        households = conn.execute(
+            "SELECT coalesce(sum(json_extract(data, '$.households')), 0) FROM province_aggregates"
+            " WHERE round_id = ?",
+            [round_id],
+        ).fetchone()[0]
         conn.execute(
             "INSERT OR REPLACE INTO province_aggregate_runs VALUES (?, ?, ?, ?, ?)",
-            [round_id, stamp, utcnow(), round(seconds, 3), households],
+            [round_id, _round_stamp(stamps), utcnow(), round(seconds, 3), int(households)],
         )
+
+
+def _round_stamp(stamps: dict[str, str]) -> str:
+    import hashlib
+
+    text = "|".join(f"{code}={stamps[code]}" for code in sorted(stamps))
+    return f"{len(stamps)}c-" + hashlib.sha1(text.encode()).hexdigest()[:12]  # noqa: S324
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -249,19 +305,39 @@ def stored_aggregates(db: sqlite_utils.Database, round_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["commune_code", "households"])
 
 
+def stale_communes(
+    db: sqlite_utils.Database, review_round: dict[str, Any]
+) -> tuple[list[str], dict]:
+    """(communes whose stored row is missing or out of date, current stamps) — or ([], …)
+    with nothing to do; stored communes that no longer have households count as stale too."""
+    stamps = commune_stamps(db, review_round)
+    stored = dict(
+        db.execute(
+            "SELECT commune_code, stamp FROM province_aggregates WHERE round_id = ?",
+            [review_round["id"]],
+        ).fetchall()
+    )
+    changed = sorted(code for code, stamp in stamps.items() if stored.get(code) != stamp)
+    gone = sorted(set(stored) - set(stamps))
+    return changed + gone, stamps
+
+
 def ensure_aggregates(db: sqlite_utils.Database, review_round: dict[str, Any]) -> pd.DataFrame:
-    """The round's aggregates: stored ones when the stamp still matches, else recomputed now."""
-    stamp = change_stamp(db, review_round)
-    run = stored_run(db, review_round["id"])
-    if run is not None and run["stamp"] == stamp:
-        return stored_aggregates(db, review_round["id"])
-    with _compute_lock:
-        run = stored_run(db, review_round["id"])  # another thread may have just done it
-        stamp = change_stamp(db, review_round)
-        if run is None or run["stamp"] != stamp:
-            started = time.perf_counter()
-            table = compute_aggregates(db, review_round)
-            store_aggregates(db, review_round["id"], stamp, table, time.perf_counter() - started)
+    """The round's aggregates: stored rows whose commune stamp still matches are kept; only the
+    communes that changed are recomputed (all of them the first time)."""
+    stale, _stamps = stale_communes(db, review_round)
+    if stale:
+        with _compute_lock:
+            stale, stamps = stale_communes(db, review_round)  # another thread may have done it
+            if stale:
+                started = time.perf_counter()
+                changed = [code for code in stale if code in stamps]
+                table = (
+                    compute_aggregates(db, review_round, changed)
+                    if changed
+                    else pd.DataFrame(columns=["commune_code", "households"])
+                )
+                store_aggregates(db, review_round, stamps, table, time.perf_counter() - started)
     return stored_aggregates(db, review_round["id"])
 
 
