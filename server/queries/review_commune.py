@@ -1,15 +1,9 @@
 """The commune's steps after checking households: village meetings, public posting,
 complaints (phúc tra) and recognition of the final lists — Quyết định 24/2021, steps 3–5.
 
-How rounds link (the "start" of the movement): the previous round of a round is the latest
-*annual* round of the same province with an earlier year (for a rolling round: the latest
-round before it, by year then id). Its recognised lists (`review_recognised`) for this commune
-are the start; a household's earlier recognised classes decide "fell back" (tái nghèo) versus
-"newly poor" (phát sinh mới). With no recognised earlier round the start is empty.
-
-Movement identity, checked before recognition, per commune and for poor and near-poor alike:
-end = start − exited + fell back + new. Every household of the start list must therefore have
-a record this round; when some do not, the identity fails and recognition is refused.
+Recognition checks, per commune and for poor and near-poor alike, the movement identity
+end = start − exited + fell back + new; how rounds link and how households are put in the
+lists is in `server.queries.review_movement` (its names are re-exported here).
 """
 
 from __future__ import annotations
@@ -21,45 +15,18 @@ from typing import Any
 import sqlite_utils
 
 from server.db import transaction, utcnow
-from server.queries.review import (
-    ReviewError,
-    add_event,
-    check_unlocked,
-    household_rows_sql,
-    write_decision,
+from server.queries.review import ReviewError, add_event, check_unlocked, write_decision
+from server.queries.review_movement import (  # noqa: F401  (re-exported for callers)
+    CATEGORIES,
+    RECOGNISED_LISTS,
+    categorise,
+    movement,
+    previous_round,
 )
+from server.queries.review_movement import commune_households as _households
 from server.review.workdays import parse_holidays, posting_end
 
 UNDECIDED = ("submitted", "resubmitted", "returned", "resurvey")
-CATEGORIES = (
-    "poor",
-    "near_poor",
-    "exited_poor",
-    "exited_near_poor",
-    "new_poor",
-    "fell_back_poor",
-    "new_near_poor",
-    "fell_back_near_poor",
-)
-# The six lists the commune chairman recognises (the near-poor "new / fell back" are kept for
-# the movement tables and posted too, but are not separate recognised lists).
-RECOGNISED_LISTS = (
-    "poor",
-    "near_poor",
-    "exited_poor",
-    "exited_near_poor",
-    "new_poor",
-    "fell_back_poor",
-)
-
-
-def _households(db, round_id: int, commune_code: str, village: str | None = None) -> list[dict]:
-    sql = household_rows_sql() + " WHERE h.round_id = ? AND h.commune_code = ?"
-    args: list[Any] = [round_id, commune_code]
-    if village is not None:
-        sql += " AND json_extract(h.record, '$.village') = ?"
-        args.append(village)
-    return list(db.query(sql + " ORDER BY h.household_id", args))
 
 
 # --- settings -----------------------------------------------------------------------------
@@ -250,125 +217,6 @@ def list_meetings(db, round_id: int, commune_code: str) -> list[dict[str, Any]]:
             [round_id, commune_code],
         )
     )
-
-
-# --- movement and categories --------------------------------------------------------------
-
-
-def previous_round(db, review_round: dict[str, Any]) -> dict[str, Any] | None:
-    """The round whose recognised lists are this round's start (see the module docstring)."""
-    if review_round["kind"] == "annual":
-        sql = (
-            "SELECT * FROM review_rounds WHERE province_code = ? AND kind = 'annual'"
-            " AND year < ? ORDER BY year DESC, id DESC LIMIT 1"
-        )
-        args = [review_round["province_code"], review_round["year"]]
-    else:
-        sql = (
-            "SELECT * FROM review_rounds WHERE province_code = ? AND id != ? AND"
-            " (year < ? OR (year = ? AND id < ?)) ORDER BY year DESC, id DESC LIMIT 1"
-        )
-        args = [
-            review_round["province_code"],
-            review_round["id"],
-            review_round["year"],
-            review_round["year"],
-            review_round["id"],
-        ]
-    rows = list(db.query(sql, args))
-    return rows[0] if rows else None
-
-
-def _start_list(db, previous: dict | None, commune_code: str) -> dict[str, dict]:
-    if previous is None:
-        return {}
-    return {
-        row["household_id"]: row
-        for row in db.query(
-            "SELECT * FROM review_recognised WHERE round_id = ? AND commune_code = ?"
-            " AND final_class IN ('poor', 'near_poor')",
-            [previous["id"], commune_code],
-        )
-    }
-
-
-def _ever(db, review_round: dict, household_ids: list[str]) -> dict[str, set[str]]:
-    """Classes each household was recognised with in earlier years' rounds."""
-    found: dict[str, set[str]] = {}
-    for start in range(0, len(household_ids), 500):
-        chunk = household_ids[start : start + 500]
-        for household_id, klass in db.execute(
-            "SELECT rr.household_id, rr.final_class FROM review_recognised rr JOIN review_rounds r"
-            f" ON r.id = rr.round_id WHERE rr.household_id IN ({', '.join('?' * len(chunk))})"
-            " AND r.id != ? AND r.year <= ?",
-            [*chunk, review_round["id"], review_round["year"]],
-        ):
-            found.setdefault(household_id, set()).add(klass)
-    return found
-
-
-def categorise(db, review_round: dict[str, Any], commune_code: str) -> dict[str, Any]:
-    """Households with their previous class and list categories, and the movement check."""
-    previous = previous_round(db, review_round)
-    start = _start_list(db, previous, commune_code)
-    rows = _households(db, review_round["id"], commune_code)
-    ever = _ever(db, review_round, [r["household_id"] for r in rows])
-    for row in rows:
-        prior = start.get(row["household_id"])
-        row["previous_class"] = prior["final_class"] if prior else None
-        row["categories"] = _categories(
-            row["final_class"], row["previous_class"], ever.get(row["household_id"], set())
-        )
-    present = {row["household_id"] for row in rows}
-    missing = sorted(set(start) - present)
-    return {
-        "previous_round": previous,
-        "rows": rows,
-        "missing": missing,
-        "movement": movement(rows, start),
-    }
-
-
-def _categories(final: str | None, previous: str | None, ever: set[str]) -> list[str]:
-    found = [final] if final in ("poor", "near_poor") else []
-    if previous == "poor" and final != "poor":
-        found.append("exited_poor")
-    if previous == "near_poor" and final != "near_poor":
-        found.append("exited_near_poor")
-    if final == "poor" and previous != "poor":
-        listed_before = previous is None and "poor" in ever
-        found.append("fell_back_poor" if listed_before else "new_poor")
-    if final == "near_poor" and previous != "near_poor":
-        listed_before = previous is None and bool(ever & {"poor", "near_poor"})
-        found.append("fell_back_near_poor" if listed_before else "new_near_poor")
-    return found
-
-
-def movement(rows: list[dict], start: dict[str, dict]) -> dict[str, Any]:
-    """start, exited, fell back, new and end for poor and near-poor, and whether they add up."""
-    result = {}
-    for klass in ("poor", "near_poor"):
-        count = {
-            c: sum(c in r["categories"] for r in rows)
-            for c in (f"exited_{klass}", f"fell_back_{klass}", f"new_{klass}")
-        }
-        begin = sum(1 for s in start.values() if s["final_class"] == klass)
-        end = sum(1 for r in rows if r["final_class"] == klass)
-        expected = (
-            begin - count[f"exited_{klass}"] + count[f"fell_back_{klass}"] + count[f"new_{klass}"]
-        )
-        result[klass] = {
-            "start": begin,
-            "exited": count[f"exited_{klass}"],
-            "fell_back": count[f"fell_back_{klass}"],
-            "new": count[f"new_{klass}"],
-            "end": end,
-            "balanced": end == expected,
-        }
-    result["poor_to_near_poor"] = sum(
-        1 for r in rows if r["previous_class"] == "poor" and r["final_class"] == "near_poor"
-    )
-    return result
 
 
 # --- public posting -----------------------------------------------------------------------

@@ -1,0 +1,169 @@
+"""Movement of the lists between rounds: previous class, list categories, and the check
+end = start − exited + fell back + new (for poor and for near-poor).
+
+How rounds link (the "start" of the movement): the previous round of a round is the latest
+*annual* round of the same province with an earlier year (for a rolling round: the latest
+round before it, by year then id). Its recognised lists (`review_recognised`) for this commune
+are the start; a household's earlier recognised classes decide "fell back" (tái nghèo) versus
+"newly poor" (phát sinh mới). With no recognised earlier round the start is empty.
+
+Every household of the start list must have a record this round; when some do not, the
+identity fails (and `review_commune.recognise` refuses).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.queries.review import household_rows_sql
+
+CATEGORIES = (
+    "poor",
+    "near_poor",
+    "exited_poor",
+    "exited_near_poor",
+    "new_poor",
+    "fell_back_poor",
+    "new_near_poor",
+    "fell_back_near_poor",
+)
+# The six lists the commune chairman recognises (the near-poor "new / fell back" are kept for
+# the movement tables and posted too, but are not separate recognised lists).
+RECOGNISED_LISTS = (
+    "poor",
+    "near_poor",
+    "exited_poor",
+    "exited_near_poor",
+    "new_poor",
+    "fell_back_poor",
+)
+
+
+def commune_households(
+    db, round_id: int, commune_code: str, village: str | None = None
+) -> list[dict]:
+    sql = household_rows_sql() + " WHERE h.round_id = ? AND h.commune_code = ?"
+    args: list[Any] = [round_id, commune_code]
+    if village is not None:
+        sql += " AND json_extract(h.record, '$.village') = ?"
+        args.append(village)
+    return list(db.query(sql + " ORDER BY h.household_id", args))
+
+
+# --- movement and categories --------------------------------------------------------------
+
+
+def previous_round(db, review_round: dict[str, Any]) -> dict[str, Any] | None:
+    """The round whose recognised lists are this round's start (see the module docstring)."""
+    if review_round["kind"] == "annual":
+        sql = (
+            "SELECT * FROM review_rounds WHERE province_code = ? AND kind = 'annual'"
+            " AND year < ? ORDER BY year DESC, id DESC LIMIT 1"
+        )
+        args = [review_round["province_code"], review_round["year"]]
+    else:
+        sql = (
+            "SELECT * FROM review_rounds WHERE province_code = ? AND id != ? AND"
+            " (year < ? OR (year = ? AND id < ?)) ORDER BY year DESC, id DESC LIMIT 1"
+        )
+        args = [
+            review_round["province_code"],
+            review_round["id"],
+            review_round["year"],
+            review_round["year"],
+            review_round["id"],
+        ]
+    rows = list(db.query(sql, args))
+    return rows[0] if rows else None
+
+
+def _start_list(db, previous: dict | None, commune_code: str) -> dict[str, dict]:
+    if previous is None:
+        return {}
+    return {
+        row["household_id"]: row
+        for row in db.query(
+            "SELECT * FROM review_recognised WHERE round_id = ? AND commune_code = ?"
+            " AND final_class IN ('poor', 'near_poor')",
+            [previous["id"], commune_code],
+        )
+    }
+
+
+def _ever(db, review_round: dict, household_ids: list[str]) -> dict[str, set[str]]:
+    """Classes each household was recognised with in earlier years' rounds."""
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(household_ids), 500):
+        chunk = household_ids[start : start + 500]
+        for household_id, klass in db.execute(
+            "SELECT rr.household_id, rr.final_class FROM review_recognised rr JOIN review_rounds r"
+            f" ON r.id = rr.round_id WHERE rr.household_id IN ({', '.join('?' * len(chunk))})"
+            " AND r.id != ? AND r.year <= ?",
+            [*chunk, review_round["id"], review_round["year"]],
+        ):
+            found.setdefault(household_id, set()).add(klass)
+    return found
+
+
+def categorise(db, review_round: dict[str, Any], commune_code: str) -> dict[str, Any]:
+    """Households with their previous class and list categories, and the movement check."""
+    previous = previous_round(db, review_round)
+    start = _start_list(db, previous, commune_code)
+    rows = commune_households(db, review_round["id"], commune_code)
+    ever = _ever(db, review_round, [r["household_id"] for r in rows])
+    for row in rows:
+        prior = start.get(row["household_id"])
+        row["previous_class"] = prior["final_class"] if prior else None
+        row["categories"] = _categories(
+            row["final_class"], row["previous_class"], ever.get(row["household_id"], set())
+        )
+    present = {row["household_id"] for row in rows}
+    missing = sorted(set(start) - present)
+    return {
+        "previous_round": previous,
+        "rows": rows,
+        "missing": missing,
+        "movement": movement(rows, start),
+    }
+
+
+def _categories(final: str | None, previous: str | None, ever: set[str]) -> list[str]:
+    found = [final] if final in ("poor", "near_poor") else []
+    if previous == "poor" and final != "poor":
+        found.append("exited_poor")
+    if previous == "near_poor" and final != "near_poor":
+        found.append("exited_near_poor")
+    if final == "poor" and previous != "poor":
+        listed_before = previous is None and "poor" in ever
+        found.append("fell_back_poor" if listed_before else "new_poor")
+    if final == "near_poor" and previous != "near_poor":
+        listed_before = previous is None and bool(ever & {"poor", "near_poor"})
+        found.append("fell_back_near_poor" if listed_before else "new_near_poor")
+    return found
+
+
+def movement(rows: list[dict], start: dict[str, dict]) -> dict[str, Any]:
+    """start, exited, fell back, new and end for poor and near-poor, and whether they add up."""
+    result = {}
+    for klass in ("poor", "near_poor"):
+        count = {
+            c: sum(c in r["categories"] for r in rows)
+            for c in (f"exited_{klass}", f"fell_back_{klass}", f"new_{klass}")
+        }
+        begin = sum(1 for s in start.values() if s["final_class"] == klass)
+        end = sum(1 for r in rows if r["final_class"] == klass)
+        expected = (
+            begin - count[f"exited_{klass}"] + count[f"fell_back_{klass}"] + count[f"new_{klass}"]
+        )
+        result[klass] = {
+            "start": begin,
+            "exited": count[f"exited_{klass}"],
+            "fell_back": count[f"fell_back_{klass}"],
+            "new": count[f"new_{klass}"],
+            "end": end,
+            "balanced": end == expected,
+        }
+    result["poor_to_near_poor"] = sum(
+        1 for r in rows if r["previous_class"] == "poor" and r["final_class"] == "near_poor"
+    )
+    return result
