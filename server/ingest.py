@@ -250,47 +250,41 @@ def _find_round(db, sub: Submission, record: dict, province: str, open_round):
     )
 
 
+class _Stale(Exception):
+    """Raised inside the transaction to roll back the submission row of a conflicting edit."""
+
+
 def _store(db, sub: Submission, record: dict, score: dict, review_round: dict) -> Outcome:
     household_id, round_id = record["household_id"], review_round["id"]
+    now = utcnow()
     try:
         with transaction(db) as conn:
-            verdict = _decide(conn, sub, household_id, round_id)
-            if isinstance(verdict, int):
-                _write(conn, sub, record, score, round_id, verdict)
-                return Outcome(
-                    sub.instance_id, household_id, ACCEPTED, verdict, score.get("classification")
-                )
-    except sqlite3.IntegrityError:
-        # UNIQUE (form_id, instance_id) is the last word should another writer ever get in
-        # between (BEGIN IMMEDIATE prevents it): answer as for a retry.
-        verdict = None
-    if verdict is None:  # stored meanwhile by a concurrent post of the same id
+            # The submission row goes first: if this id was stored meanwhile (a concurrent
+            # post of the same submission), UNIQUE (form_id, instance_id) says so before the
+            # household's state, which that post changed, is looked at.
+            _insert_submission(conn, sub, household_id, round_id, now)
+            current = conn.execute(
+                "SELECT version, submission_id FROM households"
+                " WHERE round_id = ? AND household_id = ?",
+                [round_id, household_id],
+            ).fetchone()
+            stale = _stale_base(conn, sub, household_id, current)
+            if stale is not None:
+                raise _Stale(*stale)
+            version = current[0] + 1 if current else 1
+            _write_household(conn, sub, record, score, round_id, version, now)
+    except sqlite3.IntegrityError as error:
+        if "submissions" not in str(error):
+            raise  # not the "stored meanwhile" case: a bug, never hidden
         return _seen(db, sub, household_id) or _conflict(
             db, sub, household_id, "id_reused", sub.instance_id, None, round_id
         )
-    reason, current_id = verdict
-    return _conflict(
-        db, sub, household_id, reason, current_id, record.get("commune_code"), round_id
-    )
-
-
-def _decide(conn, sub: Submission, household_id: str, round_id: int):
-    """Under the write lock: the new version number (int), a conflict (reason, current id),
-    or None when the instance id has been stored meanwhile."""
-    stored = conn.execute(
-        "SELECT 1 FROM submissions WHERE form_id = ? AND instance_id = ?",
-        [sub.form_id, sub.instance_id],
-    ).fetchone()
-    if stored:
-        return None
-    current = conn.execute(
-        "SELECT version, submission_id FROM households WHERE round_id = ? AND household_id = ?",
-        [round_id, household_id],
-    ).fetchone()
-    stale = _stale_base(conn, sub, household_id, current)
-    if stale is not None:
-        return stale
-    return current[0] + 1 if current else 1
+    except _Stale as stale:
+        reason, current_id = stale.args
+        return _conflict(
+            db, sub, household_id, reason, current_id, record.get("commune_code"), round_id
+        )
+    return Outcome(sub.instance_id, household_id, ACCEPTED, version, score.get("classification"))
 
 
 def _stale_base(conn, sub: Submission, household_id: str, current) -> tuple[str, str | None] | None:
@@ -299,6 +293,8 @@ def _stale_base(conn, sub: Submission, household_id: str, current) -> tuple[str,
         return None if sub.base_id == current[1] else ("stale_base", current[1])
     if sub.base_id is None:
         return None
+    if sub.base_id == sub.instance_id:  # a submission cannot edit itself
+        return ("unknown_base", None)
     known = conn.execute(
         "SELECT 1 FROM submissions WHERE instance_id = ? AND household_id = ?",
         [sub.base_id, household_id],
@@ -306,10 +302,7 @@ def _stale_base(conn, sub: Submission, household_id: str, current) -> tuple[str,
     return None if known else ("unknown_base", None)
 
 
-def _write(conn, sub: Submission, record: dict, score: dict, round_id: int, version: int) -> None:
-    now, household_id = utcnow(), record["household_id"]
-    record_json = json.dumps(record)  # ASCII escapes: the fastest path of the encoder
-    classification = score.get("classification")
+def _insert_submission(conn, sub: Submission, household_id: str, round_id: int, now: str):
     conn.execute(
         "INSERT INTO submissions (form_id, instance_id, form_version, format, payload, sha256,"
         " base_id, household_id, round_id, device_id, user_id, received_at)"
@@ -329,6 +322,15 @@ def _write(conn, sub: Submission, record: dict, score: dict, round_id: int, vers
             now,
         ],
     )
+
+
+def _write_household(
+    conn, sub: Submission, record: dict, score: dict, round_id: int, version: int, now: str
+) -> None:
+    """The household's new current state, its history row and its official score."""
+    household_id = record["household_id"]
+    record_json = json.dumps(record)  # ASCII escapes: the fastest path of the encoder
+    classification = score.get("classification")
     conn.execute(
         "INSERT INTO households (round_id, household_id, commune_code, version, submission_id,"
         " record, classification, status, updated_at) VALUES (?,?,?,?,?,?,?, 'submitted', ?)"

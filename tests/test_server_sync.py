@@ -355,3 +355,15 @@ def test_stored_payload_is_the_item_and_hash_is_the_protocol_content_hash(
     )
     assert payload == canonical_json(sent).decode()
     assert sha256 == content_hash(sent)
+
+
+def test_an_edit_of_an_unknown_or_its_own_submission_is_a_conflict(
+    live_server, enumerator, household
+):
+    session, _ = enumerator
+    orphan = item(household(), base=str(uuid.uuid4()))
+    itself = item(household())
+    itself["base"] = itself["id"]
+    results = push(live_server, session, orphan, itself).json()["results"]
+    assert [r["conflict"]["reason"] for r in results] == ["unknown_base", "unknown_base"]
+    assert stored(live_server, orphan["id"]) == stored(live_server, itself["id"]) == 0
