@@ -405,7 +405,7 @@ def test_a_household_of_last_years_list_missing_this_year_blocks_recognition(app
     _through_posting(review, second["id"], second)
     blockers = [en for _, en in cq.recognition_blockers(db, second, OWN, TODAY)]
     assert "1 households of last year's lists have no record this round." in blockers
-    assert any("poor does not add up" in b for b in blockers)
+    assert any("Movement of poor households does not add up" in b for b in blockers)
     with pytest.raises(rq.ReviewError):
         _recognise(review, second)
 

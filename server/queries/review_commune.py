@@ -27,6 +27,8 @@ from server.queries.review_movement import commune_households as _households
 from server.review.workdays import parse_holidays, posting_end
 
 UNDECIDED = ("submitted", "resubmitted", "returned", "resurvey")
+_NAMES_VI = {"poor": "hộ nghèo", "near_poor": "hộ cận nghèo"}
+_NAMES_EN = {"poor": "poor households", "near_poor": "near-poor households"}
 
 
 # --- settings -----------------------------------------------------------------------------
@@ -508,8 +510,9 @@ def recognition_blockers(
         if not data["movement"][klass]["balanced"]:
             found.append(
                 (
-                    f"Biến động {klass} không cân: cuối kỳ ≠ đầu kỳ − thoát + tái + mới.",
-                    f"Movement of {klass} does not add up: end ≠ start − exited + fell back + new.",
+                    f"Biến động {_NAMES_VI[klass]} không cân: cuối kỳ ≠ đầu kỳ − thoát + tái + mới.",
+                    f"Movement of {_NAMES_EN[klass]} does not add up:"
+                    " end ≠ start − exited + fell back + new.",
                 )
             )
     return found
