@@ -1,6 +1,6 @@
 """Benchmark: push N queued households to a real server over loopback, end to end.
 
-Starts `povcensus serve` (waitress) on a fresh database in a temporary directory, creates an
+Starts `povcensus serve` (waitress, its default worker processes) on a fresh database in a temporary directory, creates an
 enumerator with a device token and opens a round, queues N households in a client store, then
 times `offline_sync.sync.push` until every household is accepted, and checks the server's
 database holds each exactly once. Prints one JSON line per run and the median.
@@ -74,9 +74,12 @@ def one_run(n: int, run: int, batch_size: int) -> dict:
             store.enqueue_many((record, "bench") for record in households(n, run))
             enqueued = time.perf_counter() - started
             with SyncClient(url, token) as client:
+                server_cpu, client_cpu = _cpu_seconds(process.pid), _own_cpu_seconds()
                 started = time.perf_counter()
                 report = sync.push(store, client, batch_size=batch_size)
                 pushed = time.perf_counter() - started
+                server_cpu = _cpu_seconds(process.pid) - server_cpu
+                client_cpu = _own_cpu_seconds() - client_cpu
             store.close()
             with sqlite3.connect(f"file:{directory / 'bench.sqlite3'}?mode=ro", uri=True) as db:
                 stored = db.execute("SELECT count(*) FROM households").fetchone()[0]
@@ -91,7 +94,29 @@ def one_run(n: int, run: int, batch_size: int) -> dict:
         "enqueue_s": round(enqueued, 2),
         "push_s": round(pushed, 2),
         "per_second": round(n / pushed),
+        # CPU time actually used, independent of other load on the machine
+        "server_cpu_s": round(server_cpu, 2) if server_cpu >= 0 else None,
+        "client_cpu_s": round(client_cpu, 2),
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of the server and its worker processes (Linux /proc; -1
+    elsewhere)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for one in [pid, *map(int, children)]:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return -1.0
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def main() -> None:
@@ -110,6 +135,8 @@ def main() -> None:
             {
                 "median_push_s": statistics.median(r["push_s"] for r in results),
                 "median_enqueue_s": statistics.median(r["enqueue_s"] for r in results),
+                "median_server_cpu_s": statistics.median(r["server_cpu_s"] or 0 for r in results),
+                "median_client_cpu_s": statistics.median(r["client_cpu_s"] for r in results),
             }
         )
     )

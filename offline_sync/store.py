@@ -156,6 +156,29 @@ class Outbox:
         self.close()
 
     @contextmanager
+    def exclusive(self, what: str = "push") -> Iterator[None]:
+        """Hold the store's lock file: one push (or pull) at a time on one store.
+
+        Two pushes at once would still store each household once (the server answers the
+        second post `duplicate`), but would send everything twice. The lock is released when
+        the process ends, even by kill -9.
+        """
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock, still safe (see above)
+            yield
+            return
+        with open(f"{self.path}.lock", "a", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(
+                    f"another {what} is running on {self.path}; wait for it to finish",
+                    f"một lệnh {what} khác đang chạy trên {self.path}; hãy chờ nó xong",
+                ) from None
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE … COMMIT; rolled back on any exception."""
         self.conn.execute("BEGIN IMMEDIATE")

@@ -67,6 +67,11 @@ def push(
     unreachable past the client's retries, the push stops and reports the error; what was not
     answered stays pending for the next push.
     """
+    with store.exclusive("push"):
+        return _push(store, client, batch_size, concurrency, on_progress)
+
+
+def _push(store, client, batch_size, concurrency, on_progress) -> PushReport:
     report = PushReport()
     total = store.pending_count()
     state = _Pipeline(size=max(1, min(batch_size, MAX_BATCH_ITEMS)))
@@ -170,6 +175,11 @@ def pull(
     Each page and the cursor that follows it are stored in one transaction, so an interrupted
     pull resumes where it stopped and never skips a change.
     """
+    with store.exclusive("pull"):
+        return _pull(store, client, limit, on_progress)
+
+
+def _pull(store: Outbox, client: SyncClient, limit, on_progress) -> PullReport:
     report = PullReport(cursor=store.cursor)
     while True:
         try:

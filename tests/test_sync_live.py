@@ -335,7 +335,7 @@ def test_server_restart_mid_batch_loses_and_repeats_nothing(own_server, tmp_path
     ids = fill(store, 600)
     reports = []
     with FaultProxy(own_server.url) as proxy:
-        client = SyncClient(proxy.url, token, backoff=Backoff(retries=30, base=0.05, cap=0.5))
+        client = SyncClient(proxy.url, token, backoff=Backoff(retries=120, base=0.05, cap=0.5))
         pusher = threading.Thread(
             target=lambda: reports.append(sync.push(Outbox(store.path), client, batch_size=200))
         )

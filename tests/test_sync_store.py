@@ -225,11 +225,11 @@ def test_csv_import_queues_valid_rows_and_locates_every_error(store, tmp_path):
     assert store.latest(good["household_id"])["record"]["members"] == good["members"]
     by_file = {(e.file, e.row, e.field): e for e in report.errors}
     # bad: 3rd member of the 2nd household = members row 4 (first) + 2 → spreadsheet row 8
-    member_error = by_file[("mem.csv", 8, "birth_year")]
+    member_error = by_file[("mem.csv", 8, "members[2].birth_year")]
     assert member_error.household_id == bad["household_id"]
     assert member_error.message_vi and member_error.message_en
     assert ("hh.csv", 4, "dwelling.floor_area_m2") in by_file
-    assert "mem.csv, row 8, birth_year" in str(member_error)
+    assert "mem.csv, row 8, members[2].birth_year" in str(member_error)
 
 
 def test_xlsx_workbook_with_two_sheets(store, tmp_path):
@@ -246,7 +246,7 @@ def test_xlsx_workbook_with_two_sheets(store, tmp_path):
 
     assert [item["household_id"] for item in report.queued] == [one["household_id"]]
     rows = {(e.file, e.row, e.field) for e in report.errors}
-    assert ("phieu-b.xlsx [members]", 6, "relation") in rows
+    assert ("phieu-b.xlsx [members]", 6, "members[0].relation") in rows
 
 
 def test_json_list_and_json_lines(store, tmp_path):
@@ -258,15 +258,27 @@ def test_json_list_and_json_lines(store, tmp_path):
     assert len(report.queued) == 1
     assert {(e.row, e.field) for e in report.errors} == {(2, "survey_date")}
 
-    (tmp_path / "b.jsonl").write_text(json.dumps(record()) + "\n{oops\n", "utf-8")
-    with pytest.raises(ReadError, match="line 2"):
-        capture(store, tmp_path / "b.jsonl")
+    third = record()
+    (tmp_path / "b.jsonl").write_text(json.dumps(third) + "\n{oops\n", "utf-8")
+    report = capture(store, tmp_path / "b.jsonl")  # a bad line does not stop the others
+    assert [item["household_id"] for item in report.queued] == [third["household_id"]]
+    assert [(e.file, e.row, e.code) for e in report.errors] == [("b.jsonl", 2, "bad_json")]
 
 
 def test_csv_without_members_and_unknown_types_are_refused(store, tmp_path):
     (tmp_path / "hh.csv").write_text("household_id\nx\n", "utf-8")
-    with pytest.raises(ReadError, match="--members"):
+    with pytest.raises(ReadError, match="members table"):
         capture(store, tmp_path / "hh.csv")
     (tmp_path / "hh.txt").write_text("x", "utf-8")
     with pytest.raises(ReadError, match="unknown file type"):
         capture(store, tmp_path / "hh.txt")
+
+
+def test_one_push_at_a_time_per_store(store):
+    from offline_sync import sync
+
+    with store.exclusive("push"):
+        with pytest.raises(StoreError, match="another push is running"):
+            sync.push(store, client=None)
+    # released: a push with nothing pending needs no server
+    assert sync.push(store, client=None).sent == 0
