@@ -230,21 +230,21 @@ def _check_scope(db, sub: Submission, record: dict, province: str, scope) -> Out
 
 
 def _find_round(db, sub: Submission, record: dict, province: str, open_round):
-    """The round named in the record (must be open), else the province's open annual round."""
+    """The round the server files this submission under: the one the record names when that
+    round is open here (e.g. a rolling round), else the province's open annual round. A label
+    left over from last year's record (assignments start from it) is simply replaced."""
     household_id = record["household_id"]
     label = record.get("round")
-    if label and open_round and label == open_round["label"]:
-        found = open_round
-    elif label:
-        found = round_queries.get_round(db, label)
-    else:
-        found = open_round or round_queries.open_round_for(db, province)
-    if found and found["status"] == "open" and found["province_code"] == province:
-        return found, None
-    if label:
-        en, vi = f"Round {label!r} is not open on this server", f"Đợt rà soát {label!r} không mở"
-    else:
-        en, vi = "No review round is open; ask the province to open one", "Chưa mở đợt rà soát nào"
+    annual = open_round or round_queries.open_round_for(db, province)
+    named = None
+    if label and not (annual and label == annual["label"]):
+        named = round_queries.get_round(db, label)
+    if named and named["status"] == "open" and named["province_code"] == province:
+        return named, None
+    if annual:
+        return annual, None
+    en = "No review round is open; ask the province to open one"
+    vi = "Chưa mở đợt rà soát nào; hãy đề nghị tỉnh mở đợt"
     return None, rejected(
         sub.instance_id, household_id, field_error(household_id, "round", "no_open_round", en, vi)
     )

@@ -284,3 +284,40 @@ def test_items_the_fast_path_refuses_are_invalid_for_the_schema(item):
     assert _plain_item(item) is None
     with pytest.raises(ValidationError):
         ItemSchema().load(item)
+
+
+def test_round_comes_from_the_server(db, make_user, open_round, household):
+    from server.ingest import Submission, ingest
+    from server.queries.rounds import close_round
+
+    user = make_user("rsv", communes=["18496"])
+
+    def submit(record, n):
+        sub = Submission(
+            f"id-{n}", "povcensus_household", "2026.1", record, "{}", f"h{n}", "json", user
+        )
+        return ingest(db, sub, province="42")
+
+    assert submit(household(), 0).errors[0]["code"] == "no_open_round"
+    open_round(2025)
+    close_round(db, "2025-annual")
+    open_round(2026)
+    rolling = open_round(2026, kind="rolling")
+    stale = household(round="2025-annual")  # last year's label, from an assignment
+    assert submit(stale, 1).outcome == "accepted"
+    assert (
+        db.execute(
+            "SELECT r.label FROM households h JOIN review_rounds r ON r.id = h.round_id"
+            " WHERE household_id = ?",
+            [stale["household_id"]],
+        ).fetchone()[0]
+        == "2026-annual"
+    )
+    named = household(round=rolling["label"])
+    assert submit(named, 2).outcome == "accepted"
+    assert (
+        db.execute(
+            "SELECT round_id FROM households WHERE household_id = ?", [named["household_id"]]
+        ).fetchone()[0]
+        == rolling["id"]
+    )
