@@ -169,11 +169,17 @@ def standards(as_json: bool, debug: bool) -> None:
         if as_json:
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
+        table = [("id", "version", "kind", "provisional", "income lines (VND/person/month)")]
         for row in rows:
+            flag = "PROVISIONAL" if row["provisional"] else "no"
             std = load_standard(row["id"])
-            flag = "PROVISIONAL" if row["provisional"] else ""
+            table.append((row["id"], row["version"], row["kind"], flag, _lines_text(std)))
+        widths = [max(len(line[i]) for line in table) for i in range(4)]
+        for line in table:
             click.echo(
-                f"{row['id']:<11} {row['version']:<10} {row['kind']:<9} {flag:<11} {_lines_text(std)}"
+                "  ".join(cell.ljust(w) for cell, w in zip(line[:4], widths, strict=True))
+                + "  "
+                + line[4]
             )
 
 
@@ -458,7 +464,7 @@ def score(input_path, members, standard, mode, scorecard, output, rejects, fmt, 
 def _synth_blocks(households: int, seed: int, province: str | None):
     from survey_forms.synth import iter_synth_tables
 
-    return iter_synth_tables(households, seed=seed, province=province, block=100_000)
+    return iter_synth_tables(households, seed=seed, province=province)
 
 
 def _write_jsonl(path: Path, blocks: Iterable, tick: Callable[[int], None]) -> None:
