@@ -15,9 +15,10 @@ What it builds (all from bundled data; no network, no real boundaries needed):
 - the province aggregates of both rounds, stored.
 
 Households are scored by the server's own scoring path (`server.scoring_adapter.classify`, the
-function ingest uses) and written by ingest's own writer (`server.ingest._write`) in chunks,
-with the records validated on a sample first: running every record through marshmallow would
-take minutes, and the synthetic records come from one generator.
+function ingest uses) and stored as ingest stores a first version (raw submission, household
+state, history row, and the official score through `server.ingest.insert_score`), in chunks of
+1,000 per transaction, with the records validated on a sample first: running every record
+through marshmallow would take minutes, and the synthetic records come from one generator.
 """
 
 from __future__ import annotations
@@ -80,7 +81,6 @@ def build_demo(
     app = create_app({"DATABASE": str(database)}, instance_path=str(database.parent))
     db = open_app_db(app)
     try:
-        users = _make_users(db)
         codes = [
             row[0]
             for row in db.execute(
@@ -88,6 +88,7 @@ def build_demo(
             )
         ]
         last, this = _census(codes, households, seed, today, progress)
+        users = _make_users(db, _largest_communes(last, 2))
         summary = {"users": users, "communes": len(codes), "rounds": []}
         summary["rounds"].append(_last_year(db, last, users, today, progress))
         summary["rounds"].append(_this_year(db, this, codes, users, today, seed, progress))
@@ -98,11 +99,18 @@ def build_demo(
         db.conn.close()
 
 
-def _make_users(db) -> dict[str, dict[str, Any]]:
+def _largest_communes(records: list[dict], count: int) -> list[str]:
+    """The communes with most households (the commune users' communes: always populated)."""
+    sizes: dict[str, int] = {}
+    for record in records:
+        sizes[record["commune_code"]] = sizes.get(record["commune_code"], 0) + 1
+    return sorted(sizes, key=lambda code: (-sizes[code], code))[:count]
+
+
+def _make_users(db, codes: list[str]) -> dict[str, dict[str, Any]]:
     from server.queries.users import create_user
 
     made = {}
-    codes = [r[0] for r in db.execute("SELECT code FROM communes ORDER BY code LIMIT 2")]
     for username, role, password, name in DEMO_USERS:
         communes = {"xa1": codes[:1], "xa2": codes[1:2], "rsv1": codes[:2]}.get(username, [])
         user = create_user(
@@ -170,27 +178,56 @@ def _scored_chunks(records: list[dict], standard: str):
 
 
 def _ingest(db, records: list[dict], review_round: dict, submitter, progress: Progress) -> None:
-    """Score with the server's scoring path and write with ingest's writer, CHUNK per commit."""
-    from server.db import transaction
-    from server.ingest import Submission, _write
+    """Score with the server's scoring path, store as ingest stores a first version (raw
+    submission, household state, its history row, the official score), CHUNK per commit."""
+    from server.db import transaction, utcnow
+    from server.ingest import insert_score
 
-    label = review_round["label"]
+    label, round_id = review_round["label"], review_round["id"]
     records = [{**record, "round": label} for record in records]
     for chunk, scores in _scored_chunks(records, review_round["standard"]):
+        now = utcnow()
         with transaction(db) as conn:
             for record, (payload, score) in zip(chunk, scores, strict=True):
-                sub = Submission(
-                    instance_id=f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}",
-                    form_id=record["form_id"],
-                    form_version=record["form_version"],
-                    record=record,
-                    payload=payload,
-                    sha256=hashlib.sha256(payload.encode()).hexdigest(),
-                    format="json",
-                    user=submitter,
+                instance = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}"
+                _store_first_version(
+                    conn, record, payload, score, instance, round_id, submitter, now
                 )
-                _write(conn, sub, record, score, review_round["id"], 1)
+                insert_score(
+                    conn, round_id, record["household_id"], 1, payload, score, official=True
+                )
         progress("households", len(chunk))
+
+
+def _store_first_version(conn, record, payload, score, instance, round_id, user, now) -> None:
+    """The rows `server.ingest` writes for a household's first version in a round."""
+    household_id, klass = record["household_id"], score.get("classification")
+    conn.execute(
+        "INSERT INTO submissions (form_id, instance_id, form_version, format, payload, sha256,"
+        " base_id, household_id, round_id, device_id, user_id, received_at)"
+        " VALUES (?,?,?,'json',?,?,NULL,?,?,NULL,?,?)",
+        [
+            record["form_id"],
+            instance,
+            record["form_version"],
+            payload,
+            hashlib.sha256(payload.encode()).hexdigest(),
+            household_id,
+            round_id,
+            user.id,
+            now,
+        ],
+    )
+    conn.execute(
+        "INSERT INTO households (round_id, household_id, commune_code, version, submission_id,"
+        " record, classification, status, updated_at) VALUES (?,?,?,1,?,?,?,'submitted',?)",
+        [round_id, household_id, record["commune_code"], instance, payload, klass, now],
+    )
+    conn.execute(
+        "INSERT INTO household_versions (round_id, household_id, version, submission_id, record,"
+        " classification, created_at) VALUES (?,?,1,?,?,?,?)",
+        [round_id, household_id, instance, payload, klass, now],
+    )
 
 
 def _submitter(db, users):
@@ -221,8 +258,9 @@ def _this_year(db, records, codes, users, today, seed, progress) -> dict[str, An
     opened = open_round(db, year=today.year, standard="vn-2027", province=PROVINCE)
     _ingest(db, records, opened, _submitter(db, users), progress)
     chosen = users["xa1"]["communes"] + users["xa2"]["communes"]
-    others = [c for c in codes if c not in chosen]
-    chosen += random.Random(seed).sample(others, DECIDED_COMMUNES - len(chosen))
+    populated = {r["commune_code"] for r in records}
+    others = [c for c in codes if c not in chosen and c in populated]
+    chosen += random.Random(seed).sample(others, min(len(others), DECIDED_COMMUNES - len(chosen)))
     for index, code in enumerate(chosen):
         _decide(db, opened, code, users["admin"]["id"], overrides=2, seed=seed + index)
         if RECOGNISED_COMMUNES <= index < RECOGNISED_COMMUNES * 2:

@@ -89,6 +89,8 @@ def _with_total(rows: list[dict], sums: Sequence[str], province_name: str) -> li
         total[key] = sum(_num(row.get(key)) for row in rows)
     for number, row in enumerate(rows, start=1):
         row["stt"] = number
+        for key in sums:  # a commune without households this round counts 0
+            row[key] = _num(row.get(key))
     return [total, *rows]
 
 

@@ -1,13 +1,12 @@
-"""A small synthetic census for `povcensus demo`, two years of the same households.
+"""Two years of the same synthetic households for `povcensus demo`.
 
-`survey_forms.synth` (the census generator of the domain core) is used when it is installed;
-this module is the demo's stand-in otherwise, and it also makes *next year's* answers of the
-same households (incomes move, some houses improve, a few new households split off) so the
-movement tables have exits, fall-backs and new entries. Records follow
-docs/household-record.md exactly and are validated by the demo on a sample.
-
-Poverty is made plausible, not real: per-capita income is log-normal around a commune level
-(mountain communes poorer), and deprivations are likelier in low-income households.
+Last year's census comes from `survey_forms.synth.synth_households` (the domain core's
+generator, calibrated to Hà Tĩnh's end-2024 rates), dated back one year; when that module is
+not installed, from `census` below, a plain stand-in (per-capita income log-normal around a
+commune level, deprivations likelier in low-income households). This year's answers of the same
+households are then made by `next_year` (incomes move, some houses improve, everyone is a year
+older) plus a few new households, so the movement tables have exits and new entries. Records
+follow docs/household-record.md and are validated by the demo on a sample.
 """
 
 from __future__ import annotations
@@ -212,7 +211,10 @@ def next_year(record: dict[str, Any], rng: random.Random, year: int) -> dict[str
     record = {**record, "survey_date": f"{year}-{rng.randint(9, 10):02d}-{rng.randint(1, 28):02d}"}
     factor = math.exp(rng.gauss(0.06, 0.22))
     sources = record["income"]["sources_12m"]
-    record["income"] = {"sources_12m": {k: round(v * factor, -3) for k, v in sources.items()}}
+    record["income"] = {
+        **record["income"],
+        "sources_12m": {k: round(v * factor, -3) for k, v in sources.items()},
+    }
     dwelling = dict(record["dwelling"])
     if dwelling["wall_material"] == "earth" and rng.random() < 0.25:  # housing support
         dwelling.update(wall_material="concrete_brick", frame_material="reinforced_concrete")
@@ -232,16 +234,38 @@ def _older(member: dict[str, Any], year: int) -> dict[str, Any]:
     return {**member, "nutrition": nutrition}
 
 
+def backdate(record: dict[str, Any], year: int) -> dict[str, Any]:
+    """The household as surveyed in `year` (earlier than its record): people born later are
+    not there yet; the survey date moves to that year."""
+    month_day = record["survey_date"][5:]
+    members = [_older(m, year) for m in record["members"] if m["birth_year"] <= year]
+    out = {k: v for k, v in record.items() if k != "round"}
+    out.update(survey_date=f"{year}-{month_day.replace('02-29', '02-28')}", members=members)
+    return out
+
+
+def base_census(codes: Sequence[str], n: int, *, seed: int, year: int) -> Iterator[dict[str, Any]]:
+    """`n` households of `year`: survey_forms.synth when installed, else `census`."""
+    try:
+        from survey_forms.synth import synth_households
+    except ImportError:
+        yield from census(codes, n, seed=seed, year=year)
+        return
+    for record in synth_households(n, seed=seed):
+        yield backdate(record, year)
+
+
 def two_years(
     codes: Sequence[str], n: int, *, seed: int, years: tuple[int, int], new_share: float = 0.02
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(last year's households, this year's): the same households plus a few new ones."""
-    first = list(census(codes, n, seed=seed, year=years[0]))
+    first = list(base_census(codes, n, seed=seed, year=years[0]))
     rng = random.Random(seed + 1)
     second = [next_year(record, rng, years[1]) for record in first]
     extra = max(1, round(n * new_share))
-    for record in census(codes, extra, seed=seed + 2, year=years[1]):
-        number = int(record["household_id"].rsplit("-", 1)[1]) + 9000  # ids unused last year
-        record["household_id"] = record["household_id"].rsplit("-", 1)[0] + f"-{number:04d}"
+    for record in base_census(codes, extra, seed=seed + 2, year=years[0]):
+        record = next_year(record, rng, years[1])
+        stem, number = record["household_id"].rsplit("-", 1)
+        record["household_id"] = f"{stem}-{int(number) + 9000:04d}"  # ids unused last year
         second.append(record)
     return first, second
