@@ -189,6 +189,46 @@ def score_tables(
     return result
 
 
+MEMBER_CATEGORIES = (*vocab.MEMBER_CHOICES, "household_id")
+HOUSEHOLD_CATEGORIES = (
+    "area",
+    "province_code",
+    "commune_code",
+    "survey_date",
+    *(f"dwelling_{k}" for k in vocab.DWELLING_CHOICES),
+)
+
+
+def categorize_tables(
+    households_df: pd.DataFrame, members_df: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Copies with the choice columns scoring reads as ``category`` dtype (and yes/no columns
+    with gaps as nullable ``boolean``).
+
+    Scoring reads each choice column through its distinct values; with text (object) columns
+    it must first hash millions of strings, with categories it reads small integer codes.
+    Convert once and score the same tables under several standards (policy simulation), or
+    have the table's producer (synthetic census, readers) emit categories directly. Values
+    are kept as they are (unknown values stay unknown values), so results do not change.
+    """
+    return _categorize(households_df, HOUSEHOLD_CATEGORIES), _categorize(
+        members_df, MEMBER_CATEGORIES
+    )
+
+
+def _categorize(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if col in columns and not isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype("category")
+        elif out[col].dtype == object and col in vocab.MEMBER_BOOLS:
+            try:
+                out[col] = out[col].astype("boolean")
+            except (TypeError, ValueError):
+                pass  # not plain yes/no values: leave them for the scoring to read as they are
+    return out
+
+
 def iter_chunks(
     households_df: pd.DataFrame, members_df: pd.DataFrame, size: int = 200_000
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:

@@ -349,22 +349,13 @@ def _column(frame: Frame, item: Mapping[str, Any]) -> str:
     return item["source"].replace(".", "_", 1)
 
 
-def _numbers(frame: Frame, item: Mapping[str, Any]) -> np.ndarray:
-    source = item["source"]
-    if source == "household_size":
-        return frame.n.astype(np.float64)
-    if source == "floor_area_per_person":
-        return frame.d_number("floor_area_m2") / frame.n
-    if source.startswith("members."):
-        name = source.partition(".")[2]
-        mask = frame.m_in(name, item["values"]) if item.get("values") else frame.m_true(name)
-        return frame.count(mask).astype(np.float64)
-    return frame.h_map(_column(frame, item), _as_number_or_nan, np.float64)
-
-
-def _as_number_or_nan(value: Any) -> float:
-    number = _as_number(value)
-    return np.nan if number is None else number
+def _counts(frame: Frame, item: Mapping[str, Any]) -> np.ndarray:
+    """Integer per-household values: household size or a count of members."""
+    if item["source"] == "household_size":
+        return frame.n
+    name = item["source"].partition(".")[2]
+    mask = frame.m_in(name, item["values"]) if item.get("values") else frame.m_true(name)
+    return frame.count(mask)
 
 
 def _vector_points(frame: Frame, item: Mapping[str, Any], table: Any, numbers: dict) -> np.ndarray:
@@ -383,13 +374,24 @@ def _vector_points(frame: Frame, item: Mapping[str, Any], table: Any, numbers: d
         return frame.h_map(col, lambda v: float(table["yes" if is_true(v) else "no"]), np.float64)
     if kind == "choice":
         return frame.h_map(col, lambda v: float(table[v]) if v in table else np.nan, np.float64)
-    if item["id"] not in numbers:  # the same counts serve every region's table
-        numbers[item["id"]] = _numbers(frame, item)
-    values = numbers[item["id"]]
-    mins = np.array([b["min"] for b in table], dtype=np.float64)
-    pts = np.array([b["points"] for b in table], dtype=np.float64)
-    idx = np.maximum(np.searchsorted(mins, values, side="right") - 1, 0)
-    return np.where(np.isnan(values), np.nan, pts[idx])
+    if item["source"] == "floor_area_per_person":
+        values = frame.d_number("floor_area_m2") / frame.n
+        mins = np.array([b["min"] for b in table], dtype=np.float64)
+        pts = np.array([b["points"] for b in table], dtype=np.float64)
+        return pts[np.maximum(np.searchsorted(mins, values, side="right") - 1, 0)]
+    if item["source"] in ("household_size",) or item["source"].startswith("members."):
+        if item["id"] not in numbers:  # the same counts serve every region's table
+            numbers[item["id"]] = _counts(frame, item)
+        counts = numbers[item["id"]]
+        lut = np.array([_band_points(table, k) for k in range(int(counts.max(initial=0)) + 1)])
+        return lut[counts]
+    # answers and dwelling numbers: few distinct values, each banded once
+    return frame.h_map(col, lambda v: _banded_or_nan(table, v), np.float64)
+
+
+def _banded_or_nan(table: list[Mapping[str, Any]], value: Any) -> float:
+    number = _as_number(value)
+    return np.nan if number is None else _band_points(table, number)
 
 
 def _regions(frame: Frame, card: Scorecard, urban: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from strategies import base_household, household_lists, member, with_deprivations
 
 from scoring import EXAMPLE_SCORECARD, ScoringError, classify
-from scoring.batch import iter_chunks, score_tables
+from scoring.batch import categorize_tables, iter_chunks, score_tables
 from survey_forms.tables import households_to_tables
 
 STANDARDS = ["vn-2016", "vn-2022", "vn-2027"]
@@ -44,7 +44,7 @@ def _assert_same(batch: pd.DataFrame, singles) -> None:
 
 @pytest.mark.parametrize("mode", ["income", "field"])
 @pytest.mark.parametrize("standard", STANDARDS)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=household_lists())
 def test_batch_equals_classify(standard, mode, records):
     singles, error = _single(records, standard, mode)
@@ -74,6 +74,9 @@ def test_member_order_and_categorical_columns_do_not_change_results(records):
     for members in (shuffled, as_category):
         got = score_tables(hh, members, "vn-2022", mode="income")
         pd.testing.assert_frame_equal(got, expected)
+    cat_hh, cat_mm = categorize_tables(hh, mm)
+    assert isinstance(cat_mm["work_status"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(score_tables(cat_hh, cat_mm, "vn-2022"), expected)
 
 
 def test_chunks_give_the_same_result_as_the_whole_table():
