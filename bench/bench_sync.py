@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "survey_forms" / "examples" / "household.json"
 
 
-def start_server(directory: Path) -> tuple[subprocess.Popen, str, str]:
+def start_server(directory: Path, workers: int | None = None) -> tuple[subprocess.Popen, str, str]:
     """A migrated database with an enumerator, a token and an open round; the server's URL."""
     from server import create_app
     from server.db import connect
@@ -41,7 +41,8 @@ def start_server(directory: Path) -> tuple[subprocess.Popen, str, str]:
     db.conn.close()
     env = {**os.environ, "POVCENSUS_INSTANCE_PATH": str(directory), "POVCENSUS_SECRET_KEY": "b"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "povcensus", "serve", "--port", "0", "--db", str(database)],
+        [sys.executable, "-m", "povcensus", "serve", "--port", "0", "--db", str(database)]
+        + (["--workers", str(workers)] if workers else []),
         stdout=subprocess.PIPE,
         stderr=(directory / "server.log").open("wb"),
         env=env,
@@ -60,14 +61,16 @@ def households(n: int, run: int):
         yield {**base, "household_id": f"18496-b{run}-{i:06d}", "head_name": f"Hộ số {i}"}
 
 
-def one_run(n: int, run: int, batch_size: int) -> dict:
+def one_run(
+    n: int, run: int, batch_size: int, concurrency: int = 2, workers: int | None = None
+) -> dict:
     from offline_sync import sync
     from offline_sync.client import SyncClient
     from offline_sync.store import Outbox
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        process, url, token = start_server(directory)
+        process, url, token = start_server(directory, workers)
         try:
             store = Outbox(directory / "client.sqlite3")
             started = time.perf_counter()
@@ -76,7 +79,7 @@ def one_run(n: int, run: int, batch_size: int) -> dict:
             with SyncClient(url, token) as client:
                 server_cpu, client_cpu = _cpu_seconds(process.pid), _own_cpu_seconds()
                 started = time.perf_counter()
-                report = sync.push(store, client, batch_size=batch_size)
+                report = sync.push(store, client, batch_size=batch_size, concurrency=concurrency)
                 pushed = time.perf_counter() - started
                 server_cpu = _cpu_seconds(process.pid) - server_cpu
                 client_cpu = _own_cpu_seconds() - client_cpu
@@ -91,6 +94,8 @@ def one_run(n: int, run: int, batch_size: int) -> dict:
     return {
         "households": n,
         "batch_size": batch_size,
+        "concurrency": concurrency,
+        "server_workers": workers or "default",
         "enqueue_s": round(enqueued, 2),
         "push_s": round(pushed, 2),
         "per_second": round(n / pushed),
@@ -124,10 +129,12 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--concurrency", type=int, default=2, help="batches in flight")
+    parser.add_argument("--workers", type=int, help="server processes (default: the server's)")
     args = parser.parse_args()
     results = []
     for run in range(args.runs):
-        result = one_run(args.households, run, args.batch_size)
+        result = one_run(args.households, run, args.batch_size, args.concurrency, args.workers)
         print(json.dumps(result), flush=True)
         results.append(result)
     print(
