@@ -207,3 +207,49 @@ def test_device_name_works_as_username(live_server):
         assert session.head(live_server.url + "/submission", timeout=10).status_code == 204
     with collect_session("may-tinh-bang-08", token) as session:
         assert session.head(live_server.url + "/submission", timeout=10).status_code == 401
+
+
+def test_oversize_submission_is_413_openrosa(live_server, collect):
+    huge = ("photo.jpg", ("photo.jpg", b"\0" * (17 * 1024 * 1024), "image/jpeg"))
+    text = assert_openrosa(submit(live_server, collect, b"<data/>", huge), 413)
+    assert "too large" in text
+
+
+def test_fresh_install_accepts_a_batch_and_an_openrosa_submission(tmp_path, household):
+    from conftest import LiveServer
+
+    server = LiveServer(tmp_path).start()  # the server creates and migrates the database
+    try:
+        assert server.db().execute("SELECT name FROM schema_version").fetchone()[0] == (
+            "m001_initial"
+        )
+        server.open_round(standard="vn-2027")
+        username, token = server.enumerator()
+        record = household()
+        item = {
+            "id": str(uuid.uuid4()),
+            "household_id": record["household_id"],
+            "form_id": "povcensus_household",
+            "form_version": "2026.1",
+            "base": None,
+            "record": record,
+        }
+        answer = requests.post(
+            server.url + "/api/v1/submissions/batch",
+            json={"items": [item]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert answer.json()["results"][0]["outcome"] == "accepted"
+        with collect_session(username, token) as session:
+            xml = instance(household(), f"uuid:{uuid.uuid4()}")
+            assert_openrosa(submit(server, session, xml), 201)
+        classes = (
+            server.db()
+            .execute("SELECT standard, classification FROM scores WHERE official = 1")
+            .fetchall()
+        )
+        assert len(classes) == 2 and {c[0] for c in classes} == {"vn-2027"}
+        assert all(c[1] for c in classes)
+    finally:
+        server.stop()
