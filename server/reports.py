@@ -190,7 +190,7 @@ def deprivation_table(
     table: pd.DataFrame, meta: dict[str, Any], indicators: Sequence[tuple[str, str, str]]
 ) -> Table:
     """Per indicator: deprived poor households (n, %) and deprived near-poor households (n, %)."""
-    keys = ["poor", "near_poor"]
+    keys = ["poor", "near_poor", "poor_computed", "near_poor_computed", "overridden"]
     for ind, _vi, _en in indicators:
         keys += [f"dep_{ind}_n_poor", f"dep_{ind}_n_near_poor"]
     rows = [{k: row.get(k) for k in ("commune_code", "name", *keys)} for row in _frame_rows(table)]
@@ -199,7 +199,13 @@ def deprivation_table(
         for ind, _vi, _en in indicators:
             for klass in ("poor", "near_poor"):
                 row[f"dep_{ind}_pct_{klass}"] = _pct(row[f"dep_{ind}_n_{klass}"], row[klass])
-    columns = HEAD + [Column("poor", "Số hộ nghèo"), Column("near_poor", "Số hộ cận nghèo")]
+    columns = HEAD + [
+        Column("poor", "Số hộ nghèo"),
+        Column("near_poor", "Số hộ cận nghèo"),
+        Column("poor_computed", "Hộ nghèo theo chấm điểm", width=12),
+        Column("near_poor_computed", "Hộ cận nghèo theo chấm điểm", width=12),
+        Column("overridden", "Số hộ xã điều chỉnh loại", width=13),
+    ]
     for klass, word in (("poor", "nghèo"), ("near_poor", "cận nghèo")):
         for ind, label_vi, _en in indicators:
             group = f"{label_vi} — hộ {word}"
@@ -213,7 +219,10 @@ def deprivation_table(
         _subtitle(meta),
         columns,
         rows,
-        ["Tỷ lệ (%) = số hộ thiếu hụt chỉ số / số hộ nghèo (cận nghèo) của xã."],
+        [
+            "Tỷ lệ (%) = số hộ thiếu hụt chỉ số / số hộ nghèo (cận nghèo) của xã, theo kết quả"
+            " cuối cùng (sau điều chỉnh của xã).",
+        ],
     )
 
 

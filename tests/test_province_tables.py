@@ -174,8 +174,12 @@ def test_deprivation_and_ethnicity_tables_match_households(province_client, demo
     labels = {i.id: i.label_vi for i in scoring_adapter.standard("vn-2027").indicators}
     rows = _csv(province_client, "/province/tables/deprivation.csv?round=2026-annual")
     checked = 0
+    overrides = Counter(c for c, k, f in classes.values() if k != f)
     for row in rows[1:]:
         code = row["Mã xã"]
+        assert int(row["Số hộ xã điều chỉnh loại"]) == overrides[code]
+        computed = sum(1 for c, k, _f in classes.values() if c == code and k == "poor")
+        assert int(row["Hộ nghèo theo chấm điểm"]) == computed
         for ind, label in labels.items():
             for klass, word in (("poor", "nghèo"), ("near_poor", "cận nghèo")):
                 assert int(row[f"{label} — hộ {word} – Số hộ"]) == deprived[(code, ind, klass)]
