@@ -552,7 +552,10 @@ def _print_conflict(one: dict[str, Any]) -> None:
     )
     server = one["server_record"]
     if server is None:
-        click.echo("  server version not fetched yet (run without --offline)")
+        click.echo(
+            "  the server's version is unknown: not fetched yet (run without --offline) or the"
+            " server has none"
+        )
         return
     for path, mine, theirs in diff_records(one["mine"], server):
         click.echo(

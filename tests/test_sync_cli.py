@@ -62,6 +62,13 @@ def test_add_reports_file_row_field_in_both_languages_and_queues_the_valid_rows(
     line = next(x for x in result.output.splitlines() if "members[0].sex" in x)
     assert " / " in line  # English / Vietnamese
     assert "queued 1" in result.output
+    listed = CliRunner().invoke(sync_cli, ["--store", str(store_path), "list", "--json"])
+    [item] = json.loads(listed.output)
+    assert (item["household_id"], item["state"], item["source"]) == (
+        good["household_id"], "queued", "forms.json row 1",
+    )  # fmt: skip
+    shown = CliRunner().invoke(sync_cli, ["--store", str(store_path), "show", item["id"][:8]])
+    assert shown.exit_code == 0 and good["head_name"] in shown.output
     again = CliRunner().invoke(
         sync_cli, ["--store", str(store_path), "add", str(tmp_path / "forms.json"), "--json"]
     )
