@@ -470,9 +470,14 @@ def _serve(database: Path, host: str, port: int) -> None:
 
     from server import create_app
 
-    os.environ.setdefault("POVCENSUS_INSTANCE_PATH", str(database.parent))
     app = create_app({"DATABASE": str(database)}, instance_path=str(database.parent))
-    server = create_server(app, host=host, port=port, threads=8, ident="povcensus")
+    try:
+        server = create_server(app, host=host, port=port, threads=8, ident="povcensus")
+    except OSError as error:
+        raise DemoError(
+            f"Không mở được cổng {port} / cannot listen on {host}:{port} ({error.strerror}); "
+            "try another --port"
+        ) from error
     url = f"http://{host}:{server.effective_port}"
     _print_logins(url)
     # The same line as `povcensus serve`: scripts and tests read the address from it.

@@ -174,3 +174,15 @@ def test_demo_command_serves_on_loopback_then_stops(tmp_path):
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_port_in_use_is_a_friendly_error(built):
+    import socket
+
+    path, _output = built
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["demo", "--db", str(path), "--port", str(port)])
+    assert result.exit_code == 1 and "try another --port" in result.output
