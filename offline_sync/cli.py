@@ -366,6 +366,10 @@ def status(ctx, as_json: bool) -> None:
         "assignments": len(store.changes("assignment")),
         "decisions": len(store.changes("decision")),
         "pull_cursor": store.cursor,
+        "decision_items": [
+            {"household_id": c["household_id"], "round": c["round"], **c["data"]}
+            for c in store.changes("decision")
+        ],
         "rejected_items": [
             {"id": i["id"], "household_id": i["household_id"], "errors": json.loads(i["errors"])}
             for i in rejected
@@ -388,6 +392,11 @@ def _print_status(summary: dict[str, Any]) -> None:
         f"assignments {summary['assignments']} · decisions {summary['decisions']}"
         f" · pull cursor {summary['pull_cursor']}"
     )
+    for decision in summary["decision_items"]:
+        click.echo(
+            f"decision {decision['household_id']} ({decision.get('round') or '-'}):"
+            f" {decision.get('action')} {decision.get('comment') or ''}".rstrip()
+        )
     for item in summary["rejected_items"]:
         click.echo(f"rejected {item['id'][:8]} {item['household_id']}:")
         for error in item["errors"]:

@@ -268,24 +268,28 @@ def own_server(tmp_path_factory):
 
 
 def test_pull_brings_assignments_and_decisions_and_resumes_at_the_cursor(own_server, tmp_path):
-    from server.queries.households import add_change
+    from server.queries.review import record_decision
     from server.queries.rounds import close_round
 
-    own_server.open_round(year=2025)
+    round_2025 = own_server.open_round(year=2025)
     user, token = own_server.enumerator()
+    head = own_server.user(role="commune", communes=("18496",))
     store = Outbox(tmp_path / "client.sqlite3")
     ids = fill(store, 5)
     with SyncClient(own_server.url, token) as client:
         assert sync.push(store, client).outcomes["accepted"] == 5
-        close_round(own_server.db(), "2025-annual")
-        own_server.open_round(year=2026)  # last round's households become assignments
-        add_change(
-            own_server.db(),
-            kind="decision",
-            household_id=ids[0],
-            commune_code="18496",
-            data={"action": "return", "comment": "Hộ đã có lương hưu, điều tra lại", "by": "xa"},
-        )
+    # the commune head returns one household with a comment (the review module's own query)
+    record_decision(
+        own_server.db(),
+        round_id=round_2025["id"],
+        household_id=ids[0],
+        user_id=head.id,
+        decision="returned",
+        version=1,
+        reason="Hộ đã có lương hưu, điều tra lại",
+    )
+    close_round(own_server.db(), "2025-annual")
+    own_server.open_round(year=2026)  # last round's households become assignments
     # pages of 2 through resets, drops and cut answers: the cursor never skips a change
     with FaultProxy.random(own_server.url, rate=0.4, seed=3) as proxy:
         with SyncClient(proxy.url, token, backoff=FAST) as client:
@@ -298,6 +302,7 @@ def test_pull_brings_assignments_and_decisions_and_resumes_at_the_cursor(own_ser
     assert assignments[ids[1]]["data"]["record"]["household_id"] == ids[1]
     [decision] = [c for c in store.changes("decision") if c["household_id"] == ids[0]]
     assert decision["data"]["comment"].startswith("Hộ đã có lương hưu")
+    assert decision["data"]["action"] == "return" and decision["round"] == "2025-annual"
     assert again.changes == 0 and again.cursor == first.cursor == store.cursor
     with server_db(own_server.database) as conn:
         assert store.cursor == conn.execute("SELECT max(seq) FROM changes").fetchone()[0]
@@ -310,6 +315,8 @@ def test_pull_brings_assignments_and_decisions_and_resumes_at_the_cursor(own_ser
     assert pulled.exit_code == 0 and json.loads(pulled.output)["changes"] == 0
     status = json.loads(run_cli(store_path, "status", "--json").output)
     assert status["assignments"] >= 5 and status["decisions"] == 1
+    shown = run_cli(store_path, "status").output
+    assert f"decision {ids[0]} (2025-annual): return Hộ đã có lương hưu" in shown
     assert run_cli(store_path, "edit", ids[1], "--set", "head_name=Trần Văn Mới").exit_code == 0
     assert run_cli(store_path, "push").exit_code == 0
     with server_db(own_server.database) as conn:
