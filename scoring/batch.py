@@ -189,7 +189,7 @@ def score_tables(
     return result
 
 
-MEMBER_CATEGORIES = (*vocab.MEMBER_CHOICES, "household_id")
+MEMBER_CATEGORIES = tuple(vocab.MEMBER_CHOICES)
 HOUSEHOLD_CATEGORIES = (
     "area",
     "province_code",
@@ -217,16 +217,31 @@ def categorize_tables(
 
 
 def _categorize(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        if col in columns and not isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype("category")
-        elif out[col].dtype == object and col in vocab.MEMBER_BOOLS:
-            try:
-                out[col] = out[col].astype("boolean")
-            except (TypeError, ValueError):
-                pass  # not plain yes/no values: leave them for the scoring to read as they are
-    return out
+    out = {}
+    for col in df.columns:
+        series = df[col]
+        if col in columns and not isinstance(series.dtype, pd.CategoricalDtype):
+            # factorize + from_codes: one hashing pass, no sorting of the categories
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            series = pd.Series(
+                pd.Categorical.from_codes(codes, categories=uniques), index=df.index, name=col
+            )
+        elif series.dtype == object and col in vocab.MEMBER_BOOLS:
+            series = _as_boolean(series)
+        out[col] = series
+    # a new frame from the columns without consolidating blocks (copy() would stack them all)
+    return pd.DataFrame(out, index=df.index, copy=False)
+
+
+def _as_boolean(col: pd.Series) -> pd.Series:
+    """Object yes/no column (True/False/None) → nullable boolean via its distinct values."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    if not all(isinstance(u, bool | np.bool_) for u in uniques):
+        return col  # not plain yes/no values: leave them for the scoring to read as they are
+    values = np.array([bool(u) for u in uniques] + [False])
+    return pd.Series(
+        pd.arrays.BooleanArray(values[codes], codes < 0), index=col.index, name=col.name
+    )
 
 
 def iter_chunks(
