@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 
+import pytest
 import requests
 from conftest import example_household, new_household_id, start_live_server
 
@@ -30,8 +31,9 @@ def _batch(size: int) -> list[dict]:
     return items
 
 
-def test_kill_9_mid_batch_loses_nothing_acknowledged(tmp_path):
-    server = start_live_server(tmp_path)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_mid_batch_loses_nothing_acknowledged(tmp_path, workers):
+    server = start_live_server(tmp_path, workers=workers)
     try:
         server.open_round()
         _username, token = server.enumerator()
