@@ -114,36 +114,14 @@ def push_batch():
 
 
 def _push_one(item: Any, province: str, scope: tuple[str, ...], current_round) -> dict[str, Any]:
-    item_id = item.get("id") if isinstance(item, dict) else None
-    item_id = item_id if isinstance(item_id, str) else None
-    household_id = item.get("household_id") if isinstance(item, dict) else None
-    household_id = household_id if isinstance(household_id, str) else None
+    """One batch item through the envelope check and `ingest`; its protocol Result."""
     if not isinstance(item, dict):
-        return rejected(
-            item_id,
-            None,
-            field_error(
-                None,
-                "",
-                "invalid_item",
-                "Each item must be a JSON object",
-                "Mỗi mục phải là một đối tượng JSON",
-            ),
-        ).to_result()
+        message = ("Each item must be a JSON object", "Mỗi mục phải là một đối tượng JSON")
+        return rejected(None, None, field_error(None, "", "invalid_item", *message)).to_result()
     try:
         loaded = _plain_item(item) or _item_schema.load(item)
     except ValidationError as error:
-        errors = [
-            field_error(
-                household_id,
-                path,
-                "invalid_item",
-                "; ".join(map(str, msgs)),
-                "Mục gửi không hợp lệ: " + "; ".join(map(str, msgs)),
-            )
-            for path, msgs in _flatten(error.messages)
-        ]
-        return rejected(item_id, household_id, *errors).to_result()
+        return _invalid_item(item, error).to_result()
     payload, sha256 = _payload_and_hash(loaded)
     submission = Submission(
         instance_id=loaded["id"],
@@ -160,6 +138,26 @@ def _push_one(item: Any, province: str, scope: tuple[str, ...], current_round) -
     return ingest(
         get_db(), submission, province=province, scope=scope, open_round=current_round
     ).to_result()
+
+
+def _invalid_item(item: dict[str, Any], error: ValidationError):
+    """`rejected`, with one FieldError per envelope field marshmallow refused."""
+    item_id = item.get("id") if isinstance(item.get("id"), str) else None
+    household_id = item.get("household_id")
+    household_id = household_id if isinstance(household_id, str) else None
+    errors = []
+    for path, messages in _flatten(error.messages):
+        text = "; ".join(map(str, messages))
+        errors.append(
+            field_error(
+                household_id,
+                path,
+                "invalid_item",
+                f"Invalid item field: {text}",
+                f"Trường của mục gửi không hợp lệ: {text}",
+            )
+        )
+    return rejected(item_id, household_id, *errors)
 
 
 _ITEM_TEXT_FIELDS = ("id", "household_id", "form_id", "form_version")
