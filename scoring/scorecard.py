@@ -40,6 +40,7 @@ from . import vocab
 from .errors import InvalidScorecard, ScoringError
 from .frame import Frame
 from .indicators import devices_of
+from .standard import freeze
 from .view import HouseholdView, is_missing, is_true
 
 SCORECARDS_DIR = Path(__file__).parent / "scorecards"
@@ -263,8 +264,8 @@ def load_scorecard(source: str | Path | Mapping[str, Any] | Scorecard) -> Scorec
         example=data["example"],
         standard=data.get("standard"),
         version=data["version"],
-        items=tuple(data["items"]),
-        regions=dict(data["regions"]),
+        items=freeze(data["items"]),
+        regions=freeze(data["regions"]),
         data=data,
     )
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from . import vocab
@@ -417,6 +418,16 @@ def validate_standard(data: Mapping[str, Any]) -> list[str]:
 
 
 # -- loading -------------------------------------------------------------------------------
+def freeze(value: Any) -> Any:
+    """Read-only copy (mappings → MappingProxyType, lists → tuples): loaded standards are
+    cached and shared, so no caller may change the law under another's feet."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
 def _build(d: Mapping[str, Any]) -> Standard:
     indicators = tuple(
         Indicator(
@@ -425,7 +436,7 @@ def _build(d: Mapping[str, Any]) -> Standard:
             label_vi=i["label_vi"],
             label_en=i["label_en"],
             function=i["function"],
-            params=i.get("params", {}),
+            params=freeze(i.get("params", {})),
             provenance=i["provenance"],
             note=i.get("note"),
             weight=_fraction(i["weight"]) if "weight" in i else None,
@@ -443,14 +454,14 @@ def _build(d: Mapping[str, Any]) -> Standard:
         effective_from=_as_date(d["effective_from"]),
         effective_to=_as_date(d.get("effective_to")),
         provisional=d["provisional"],
-        provenance=dict(d.get("provenance", {})),
+        provenance=freeze(d.get("provenance", {})),
         indicators=indicators,
-        dimensions=dict(d["dimensions"]),
+        dimensions=freeze(d["dimensions"]),
         counted_sources=tuple((d.get("income") or {}).get("counted_sources", ())),
-        lines=dict(d.get("lines", {})),
+        lines=freeze(d.get("lines", {})),
         rule=cls.get("rule"),
         min_deprivations_poor=cls.get("min_deprivations_poor"),
-        field_score=d.get("field_score"),
+        field_score=freeze(d.get("field_score")),
         mpi={k: _fraction(v) for k, v in d["mpi"].items()} if "mpi" in d else None,
         data=d,
     )

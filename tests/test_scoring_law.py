@@ -381,3 +381,19 @@ def test_example_scorecard_is_flagged_in_every_field_result():
     assert result["field_score"]["scorecard"]["example"] is True
     assert "EXAMPLE" in result["explanation"]["en"] and "VÍ DỤ" in result["explanation"]["vi"]
     assert "EXAMPLE" in EXAMPLE_SCORECARD.title
+
+
+@pytest.mark.parametrize(("age", "deprived"), [(15, True), (16, False)])
+def test_nutrition_counts_children_under_16(age, deprived):
+    kid = child(2, age, nutrition="stunted")
+    assert _dep(base_household([member(1), kid]), "nutrition") is deprived
+
+
+def test_loaded_standards_are_read_only():
+    from scoring import load_standard
+
+    std = load_standard("vn-2022")
+    with pytest.raises(TypeError):
+        std.indicators[7].params["min_m2_per_person"] = 1.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        std.lines["rural"]["poor"] = 1  # type: ignore[index]
