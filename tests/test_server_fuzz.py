@@ -138,3 +138,49 @@ def test_mutated_records_are_accepted_or_rejected_never_500(live_server, fuzz_cl
             assert result["outcome"] == "accepted" or result["errors"]
 
     check()
+
+
+def test_openrosa_submissions_never_fail(live_server):
+    """Mangled instances and multipart bodies: always an OpenRosa answer, never a 5xx."""
+    from survey_forms.xform import household_to_instance
+
+    username, token = live_server.enumerator(communes=("18496",))
+    base_xml = household_to_instance(
+        example_household(household_id="18496-fz-0001"), instance_id="uuid:fuzz-base"
+    )
+    allowed = {201, 202, 400, 403, 409, 413, 422}
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        cut=st.integers(0, len(base_xml)),
+        junk=st.binary(max_size=40),
+        raw_body=st.booleans(),
+    )
+    def check(cut, junk, raw_body) -> None:
+        xml = base_xml[:cut] + junk + base_xml[cut:]
+        with requests.Session() as session:
+            session.auth = (username, token)
+            if raw_body:  # not even multipart
+                answer = session.post(
+                    live_server.url + "/submission",
+                    data=xml,
+                    timeout=30,
+                    headers={"Content-Type": "multipart/form-data; boundary=x"},
+                )
+            else:
+                answer = session.post(
+                    live_server.url + "/submission",
+                    timeout=30,
+                    files={"xml_submission_file": ("s.xml", xml, "text/xml")},
+                )
+        assert answer.status_code in allowed, (answer.status_code, answer.text[:300])
+        assert answer.headers["X-OpenRosa-Version"] == "1.0"
+        assert b"OpenRosaResponse" in answer.content
+
+    check()
