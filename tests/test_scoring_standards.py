@@ -121,7 +121,7 @@ def test_unknown_standard_id_lists_the_known_ones():
         load_standard("vn-1999")
 
 
-@pytest.mark.parametrize("sid", ["vn-2016", "vn-2027", "mpi-global"])
+@pytest.mark.parametrize("sid", ["vn-2016", "vn-2022", "vn-2027", "mpi-global"])
 def test_validation_never_crashes_on_damaged_files(sid):
     """Replace or delete any one value: always a list of problems, never an exception."""
     for path, data in damaged_copies(_data(sid)):
