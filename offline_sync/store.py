@@ -7,9 +7,11 @@ assignments and review decisions pulled from the server, and the pull cursor.
 Why it survives a kill -9 or a power cut at any instant: every change is one SQLite transaction
 (WAL, `synchronous=FULL`), and the push protocol never needs two of them to agree:
 
-- an item's client UUID, its `base` and the exact bytes of its record are written ONCE, at
-  enqueue, and never change — a retry after any failure posts the same id with the same content,
-  which the server answers `duplicate`, so a household is stored exactly once;
+- an item's client UUID and the exact bytes of its record are written ONCE, at enqueue, and
+  never change; its `base` can change only while it is still `queued` (never sent: when the
+  version it was built on is rejected, it is rebased on that one's base). From its first send
+  on, a retry after any failure posts the same id with the same content, which the server
+  answers `duplicate`, so a household is stored exactly once;
 - an item is marked `sending` (committed) before it goes on the wire, so `queued` always means
   "never sent" and may be superseded by an edit without the server ever seeing it;
 - a batch's answers are recorded in one transaction; if the process dies before that, the items
@@ -298,17 +300,11 @@ class Outbox:
         A rejected one is replaced by the fix (which takes its base). An open conflict must be
         resolved first, so nothing is overwritten silently.
         """
+        self._refuse_if_conflict(household_id)
         latest = self._latest(household_id)
         if latest is None:
             return None
         state = latest["state"]
-        if state == "conflict":
-            raise StoreError(
-                f"household {household_id} has an unresolved conflict (item {latest['id']});"
-                " run `sync resolve` first",
-                f"hộ {household_id} đang xung đột (mục {latest['id']}); hãy chạy `sync resolve`"
-                " trước",
-            )
         if state in ON_SERVER_STATES:
             return latest["id"]
         new_state = "superseded" if state == "queued" else state  # rejected stays rejected
@@ -317,6 +313,18 @@ class Outbox:
             [new_state, new_id, latest["id"]],
         )
         return latest["base"]
+
+    def _refuse_if_conflict(self, household_id: str) -> None:
+        row = self.conn.execute(
+            "SELECT item_id FROM conflicts WHERE household_id = ? AND resolved_at IS NULL",
+            [household_id],
+        ).fetchone()
+        if row is not None:
+            raise StoreError(
+                f"household {household_id} has an unresolved conflict (item {row[0]});"
+                " run `sync resolve` first",
+                f"hộ {household_id} đang xung đột (mục {row[0]}); hãy chạy `sync resolve` trước",
+            )
 
     def _latest(self, household_id: str) -> dict[str, Any] | None:
         """The household's newest live version (superseded/resolved and fixed ones skipped)."""
@@ -382,7 +390,11 @@ class Outbox:
         """The oldest pending items (queued or sent without an answer), in enqueue order."""
         rows = self.conn.execute(
             "SELECT seq, id, household_id, base, form_id, form_version, record FROM outbox"
-            " WHERE state IN (?, ?) AND seq > ? ORDER BY seq LIMIT ?",
+            " WHERE state IN (?, ?) AND seq > ?"
+            # a queued edit of a household in conflict waits for the resolution
+            " AND NOT (state = 'queued' AND household_id IN"
+            " (SELECT household_id FROM conflicts WHERE resolved_at IS NULL))"
+            " ORDER BY seq LIMIT ?",
             [*PENDING_STATES, after_seq, limit],
         )
         return [dict(row) for row in rows]
@@ -426,6 +438,14 @@ class Outbox:
                 result.get("id"),
             ],
         )
+        if state == REJECTED:
+            # The server never stored it: queued (never sent) edits built on it are rebased on
+            # what it was built on, or they would all come back as conflicts.
+            conn.execute(
+                "UPDATE outbox SET base = (SELECT base FROM outbox WHERE id = ?)"
+                " WHERE base = ? AND state = 'queued'",
+                [result.get("id"), result.get("id")],
+            )
         if state == CONFLICT:
             details = result.get("conflict") or {}
             conn.execute(
@@ -484,36 +504,61 @@ class Outbox:
             )
 
     def resolve(self, item_id: str, how: str, server: dict[str, Any]) -> dict[str, Any] | None:
-        """Settle a conflict explicitly, given the server's current version.
+        """Settle a household's conflict explicitly, given the server's current version.
 
-        `keep_mine`: my record is queued again as a new version whose base is the server's
-        current submission (returns that new item). `take_server`: the server's version becomes
-        the household's local version (a `server` copy, never pushed); returns None.
+        Every open conflict of the household is settled at once. "Mine" is the household's
+        newest local version (an edit queued after the conflicting one included); queued
+        versions are superseded. `keep_mine`: my record is queued again as a new version whose
+        base is the server's current submission (returns that new item). `take_server`: the
+        server's version becomes the household's local version (a `server` copy, never
+        pushed); returns None. Refused while a version of the household is sent and
+        unanswered: push first, so that its answer is known.
         """
         if how not in ("keep_mine", "take_server"):
             raise ValueError(how)
         found = self.conflict(item_id)
         if found is None or found["resolved_at"]:
             raise StoreError(f"no open conflict {item_id}", f"không có xung đột đang mở {item_id}")
-        item = self.get(found["item_id"])
+        household_id = found["household_id"]
         with self.transaction() as conn:
+            self._refuse_if_in_flight(household_id)
+            mine = self._latest(household_id)
+            item = self.get(found["item_id"])
             conn.execute(
                 "UPDATE conflicts SET resolved_at = ?, resolution = ?, current_id = ?,"
-                " server_version = ?, server_record = ? WHERE item_id = ?",
+                " server_version = ?, server_record = ? WHERE household_id = ?"
+                " AND resolved_at IS NULL",
                 [
                     utcnow(),
                     how,
                     server.get("submission_id"),
                     server.get("version"),
                     json.dumps(server.get("record"), ensure_ascii=False),
-                    item["id"],
+                    household_id,
                 ],
             )
-            conn.execute("UPDATE outbox SET state = 'resolved' WHERE id = ?", [item["id"]])
+            conn.execute(
+                "UPDATE outbox SET state = CASE state WHEN 'queued' THEN 'superseded'"
+                " ELSE 'resolved' END WHERE household_id = ? AND state IN ('conflict', 'queued')",
+                [household_id],
+            )
             self._insert_server_copy(server, item)
             if how == "take_server":
                 return None
-            return self._insert_version(item["record"], f"keep mine after conflict {item['id']}")
+            record = json.loads(mine["record"]) if mine else item["record"]
+            return self._insert_version(record, f"keep mine after conflict {item['id']}")
+
+    def _refuse_if_in_flight(self, household_id: str) -> None:
+        row = self.conn.execute(
+            "SELECT id FROM outbox WHERE household_id = ? AND state = 'sending'", [household_id]
+        ).fetchone()
+        if row is not None:
+            raise StoreError(
+                f"a version of household {household_id} ({row[0]}) was sent without an answer"
+                " yet; run `sync push` first",
+                f"một phiên bản của hộ {household_id} ({row[0]}) đã gửi nhưng chưa có trả lời;"
+                " hãy chạy `sync push` trước",
+            )
 
     def _insert_server_copy(self, server: dict[str, Any], item: dict[str, Any]) -> None:
         if not server.get("submission_id") or self.get(server["submission_id"]):

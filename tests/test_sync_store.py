@@ -3,6 +3,7 @@ file permissions, kill -9 safety, and reading paper-form spreadsheets with locat
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -282,3 +283,89 @@ def test_one_push_at_a_time_per_store(store):
             sync.push(store, client=None)
     # released: a push with nothing pending needs no server
     assert sync.push(store, client=None).sent == 0
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_sequences_of_operations_keep_the_outbox_consistent(tmp_path, seed):
+    """Queue, edit, send, answer and resolve in random order; the invariants that make a
+    push exactly-once hold after every step."""
+    rng = random.Random(seed)
+    households = [record() for _ in range(4)]
+    created: dict[str, str] = {}  # item id -> record bytes at creation (must never change)
+    with Outbox(tmp_path / "store.sqlite3") as store:
+        for step in range(80):
+            _random_operation(store, rng, households, created, step)
+            _check_invariants(store, created)
+
+
+def _random_operation(store, rng, households, created, step):
+    household = rng.choice(households)
+    operation = rng.choice(["enqueue", "edit", "send", "answer", "answer", "resolve"])
+    try:
+        if operation in ("enqueue", "edit"):
+            changed = {**household, "head_name": f"v{step}"}
+            item = (
+                store.enqueue(changed, replace=True)
+                if operation == "enqueue"
+                else store.edit(changed)
+            )
+            if item:
+                created[item["id"]] = json.dumps(item["record"], sort_keys=True)
+        elif operation == "send":
+            batch = store.next_batch(rng.randint(1, 5))
+            store.mark_sending([row["id"] for row in batch])
+        elif operation == "answer":
+            sending = store.items(states=["sending"])
+            if sending:
+                item = rng.choice(sending)
+                outcome = rng.choice(["accepted", "duplicate", "rejected", "conflict"])
+                store.record_results(
+                    [
+                        {
+                            "id": item["id"],
+                            "outcome": outcome,
+                            "version": 1,
+                            "conflict": {"reason": "stale_base", "current_id": None},
+                        }
+                    ]
+                )
+        elif store.conflicts():
+            found = rng.choice(store.conflicts())
+            server = {"submission_id": f"srv-{step}", "version": 9, "record": household}
+            item = store.resolve(found["item_id"], rng.choice(["keep_mine", "take_server"]), server)
+            if item:
+                created[item["id"]] = json.dumps(item["record"], sort_keys=True)
+    except StoreError:
+        pass  # refused operations (edit during a conflict, edit of an unknown household)
+
+
+def _check_invariants(store, created):
+    items = {item["id"]: item for item in store.items()}
+    for item in items.values():
+        if item["state"] == "server":
+            continue
+        assert json.dumps(json.loads(item["record"]), sort_keys=True) == created[item["id"]]
+        assert item["state"] != "queued" or item["attempts"] == 0  # queued = never sent
+        if item["base"] is not None:
+            base = items[item["base"]]  # a base is always known locally
+            assert base["household_id"] == item["household_id"] and base["seq"] < item["seq"]
+    open_conflicts = {c["household_id"] for c in store.conflicts()}
+    queued = [i for i in items.values() if i["state"] == "queued"]
+    households = [i["household_id"] for i in queued]
+    assert len(households) == len(set(households))  # an edit supersedes an unsent version
+    for item in queued:
+        earlier = [
+            i for i in items.values()
+            if i["household_id"] == item["household_id"] and i["seq"] < item["seq"]
+            and i["state"] in ("sending", "accepted", "server")
+        ]  # fmt: skip
+        if item["base"] is None:
+            assert not earlier  # new to the server only if nothing earlier may be there
+            continue
+        base = items[item["base"]]
+        # a queued edit builds on a version that may be on the server, and on the newest one
+        if base["state"] == "conflict":
+            assert item["household_id"] in open_conflicts  # it waits for the resolution
+        else:
+            assert base["state"] in ("sending", "accepted", "server")
+            assert base["seq"] == max(i["seq"] for i in earlier)
