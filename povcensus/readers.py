@@ -313,6 +313,8 @@ def _table_sources(
         households["household_id"] = None
     h_ids = households["household_id"].astype(object).map(_text_id)
     m_ids = members["household_id"].astype(object).map(_text_id)
+    # plain text ids: a categorical id column would make every chunk map all its categories
+    households["household_id"], members["household_id"] = h_ids, m_ids
     first = pd.Series(np.arange(len(h_ids)), index=h_ids.to_numpy())
     first = first[~first.index.duplicated()]
     position = first.reindex(m_ids.to_numpy()).to_numpy(dtype=np.float64)
