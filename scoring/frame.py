@@ -27,6 +27,8 @@ def _ids_preview(ids: Iterable[Any], limit: int = 5) -> str:
 def member_codes(h_ids: np.ndarray, m_ids: np.ndarray) -> np.ndarray:
     """Row index of each member's household; fast path when members come grouped in order."""
     H, M = len(h_ids), len(m_ids)
+    index = pd.Index(h_ids)
+    _check_unique(index)
     if M and H:
         change = np.empty(M, dtype=bool)
         change[0] = True
@@ -34,14 +36,6 @@ def member_codes(h_ids: np.ndarray, m_ids: np.ndarray) -> np.ndarray:
         starts = np.flatnonzero(change)
         if len(starts) == H and bool(np.all(m_ids[starts] == h_ids)):
             return np.repeat(np.arange(H, dtype=np.int64), np.diff(np.append(starts, M)))
-    index = pd.Index(h_ids)
-    if not index.is_unique:
-        dup = index[index.duplicated()].unique()
-        raise ScoringError(
-            "duplicate_household_id",
-            f"Mã hộ trùng lặp: {_ids_preview(dup)}",
-            f"Duplicate household ids: {_ids_preview(dup)}",
-        )
     codes = index.get_indexer(m_ids)
     if (codes < 0).any():
         bad = pd.unique(m_ids[codes < 0])
@@ -53,15 +47,27 @@ def member_codes(h_ids: np.ndarray, m_ids: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64)
 
 
+def _check_unique(index: pd.Index) -> None:
+    """One row per household: a repeated household id is an error, not two households."""
+    if not index.is_unique:
+        dup = index[index.duplicated()].unique()
+        raise ScoringError(
+            "duplicate_household_id",
+            f"Mã hộ trùng lặp: {_ids_preview(dup)}",
+            f"Duplicate household ids: {_ids_preview(dup)}",
+        )
+
+
 def _codes_for(h_ids: pd.Series, m_ids: pd.Series) -> np.ndarray:
     """member_codes, going through the categories when the members' ids are categorical."""
     if isinstance(m_ids.dtype, pd.CategoricalDtype):
         cats = m_ids.cat.categories.to_numpy()
         index = pd.Index(h_ids.to_numpy())
+        _check_unique(index)
         per_cat = index.get_indexer(cats)
         codes = m_ids.cat.codes.to_numpy()
         mapped = np.where(codes >= 0, per_cat[codes], -1)
-        if index.is_unique and (mapped >= 0).all():
+        if (mapped >= 0).all():
             return mapped.astype(np.int64)
     return member_codes(h_ids.to_numpy(), m_ids.to_numpy())
 

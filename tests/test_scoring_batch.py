@@ -128,3 +128,12 @@ def test_output_columns_follow_the_design():
     ]
     assert list(out.columns[-3:]) == ["income_pc_month", "b1", "b2"]
     assert out["dep_employment"].dtype == np.bool_
+
+
+def test_a_repeated_household_id_is_an_error():
+    a, b = base_household(), base_household()
+    a["household_id"] = b["household_id"] = "18496-thon-1-0005"
+    hh, mm = households_to_tables([a, base_household(), b])
+    with pytest.raises(ScoringError, match="18496-thon-1-0005") as info:
+        score_tables(hh, mm, "vn-2022")
+    assert info.value.code == "duplicate_household_id"
