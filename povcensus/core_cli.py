@@ -88,6 +88,12 @@ def _progress(total: int | None, unit: str, desc: str):
 def _load_standard(standard_id: str):
     from scoring import InvalidStandard, list_standards, load_standard
 
+    if standard_id.endswith((".toml", ".json")) and not Path(standard_id).is_file():
+        raise CannotRun(
+            f"{standard_id}: no such standard file",
+            f"{standard_id}: không có tệp chuẩn nghèo này",
+            f"Give a standard file a province supplies, or an id: {', '.join(list_standards())}.",
+        )
     try:
         std = load_standard(standard_id)
     except InvalidStandard as error:

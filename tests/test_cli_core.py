@@ -140,6 +140,7 @@ def test_explain_and_provisional_standard(demo, tmp_path):
         (["score", "missing.jsonl", "-o", "x.jsonl"], "no such file"),
         (["score", "{demo}", "--standard", "vn-1999", "-o", "x.jsonl"], "Known standards"),
         (["score", "{demo}", "--standard", "mpi-global", "-o", "x.jsonl"], "analysis standard"),
+        (["score", "{demo}", "--standard", "nope.toml", "-o", "x.jsonl"], "no such standard file"),
         (["score", "{demo}", "--mode", "field", "-o", "x.jsonl"], "--scorecard"),
         (
             ["score", "{demo}", "--scorecard", "nope.toml", "--mode", "field", "-o", "x.jsonl"],
