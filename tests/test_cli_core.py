@@ -202,3 +202,17 @@ def test_real_subprocess_synth_score_rejects_and_exit_code(tmp_path):
     assert "members[0].birth_year" in fields
     assert "scores.csv.rejects.jsonl" in done.stderr
     assert "\r" not in done.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_a_household_that_cannot_be_scored_is_rejected_and_the_batch_still_scored(demo, tmp_path):
+    lines = demo.read_text("utf-8").splitlines()[:4]
+    no_answers = json.loads(lines[3])
+    del no_answers["income"]["scorecard"]  # valid record, but field mode needs Phiếu B answers
+    path = tmp_path / "field.jsonl"
+    path.write_text("\n".join([*lines[:3], json.dumps(no_answers)]) + "\n", "utf-8")
+    out = tmp_path / "field.out.jsonl"
+    result = run("score", path, "--mode", "field", "--scorecard", "example", "-o", out)
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert [r["source_line"] for r in read_jsonl(out)] == [1, 2, 3]
+    (entry,) = read_jsonl(tmp_path / "field.out.jsonl.rejects.jsonl")
+    assert entry["line"] == 4 and entry["errors"][0]["code"] == "scorecard_answer_missing"
