@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from strategies import SURVEY_YEAR, base_household, child, fixed_b1, member, with_deprivations
+from hypothesis import given, settings
+from strategies import (
+    SURVEY_YEAR,
+    base_household,
+    child,
+    fixed_b1,
+    households,
+    member,
+    with_deprivations,
+)
 
-from scoring import IncompleteStandard, classify
+from scoring import IncompleteStandard, ScoringError, classify
 
 
 def _cls(record, standard="vn-2022", **kw):
@@ -397,3 +406,21 @@ def test_loaded_standards_are_read_only():
         std.indicators[7].params["min_m2_per_person"] = 1.0  # type: ignore[index]
     with pytest.raises(TypeError):
         std.lines["rural"]["poor"] = 1  # type: ignore[index]
+
+
+@settings(max_examples=150, deadline=None)
+@given(record=households())
+def test_single_line_law_holds_for_any_household(record):
+    """vn-2022 / vn-2027: poor ⇔ y ≤ line and D ≥ 3; above the line never poor or near-poor."""
+    for standard in ("vn-2022", "vn-2027"):
+        try:
+            result = classify(record, standard)
+        except ScoringError as exc:
+            assert exc.code == "income_missing"  # the only reason a valid record cannot be scored
+            return
+        y, line = result.income["per_capita_month"], result.income["line"]
+        if y > line:
+            assert result.classification in ("average", "not_poor")
+        else:
+            expected = "poor" if result.deprivation_count >= 3 else "near_poor"
+            assert result.classification == expected

@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import pandas as pd
 import pytest
-from strategies import base_household, child, member
+from hypothesis import given, settings
+from strategies import base_household, child, household_lists, member
 
 from scoring import ScoringError
 from scoring.mpi import household_mpi, mpi_summary, mpi_tables
@@ -91,3 +92,20 @@ def test_summary_by_commune_and_batch_equals_single():
 def test_legal_standard_is_not_an_mpi_standard():
     with pytest.raises(ScoringError):
         household_mpi(base_household(), "vn-2022")
+
+
+@settings(max_examples=40, deadline=None)
+@given(records=household_lists())
+def test_mpi_tables_equal_household_mpi(records):
+    table = mpi_tables(*households_to_tables(records))
+    for row, record in zip(table.to_dict("records"), records, strict=True):
+        single = household_mpi(record)
+        assert row["c_i"] == single["c_i"]
+        assert (row["mpi_poor"], row["mpi_vulnerable"], row["mpi_severe"]) == (
+            single["poor"],
+            single["vulnerable"],
+            single["severe"],
+        )
+        assert [k[4:] for k, v in row.items() if k.startswith("dep_") and v] == single[
+            "deprivations"
+        ]
