@@ -15,10 +15,11 @@ What it builds (all from bundled data; no network, no real boundaries needed):
 - the province aggregates of both rounds, stored.
 
 Households are scored by the server's own scoring path (`server.scoring_adapter.classify`, the
-function ingest uses) and stored as ingest stores a first version (raw submission, household
-state, history row, and the official score through `server.ingest.insert_score`), in chunks of
-1,000 per transaction, with the records validated on a sample first: running every record
-through marshmallow would take minutes, and the synthetic records come from one generator.
+function ingest uses; on a process pool for large censuses) and stored as ingest stores a first
+version (raw submission, household state, history row, official score with the columns of
+`server.ingest.insert_score`), 1,000 per transaction, with the records validated on a sample
+first: running every record through marshmallow would take minutes, and the synthetic records
+come from one generator.
 """
 
 from __future__ import annotations
@@ -144,27 +145,45 @@ def _validate_sample(records: list[dict], seed: int, size: int = 200) -> None:
             raise DemoError(f"synthetic record {record['household_id']} is invalid: {errors[:3]}")
 
 
-def _score_chunk(standard: str, records: list[dict]) -> list[tuple[str, dict]]:
-    """(payload JSON, score) per record by the server's scoring path (in a worker process for
-    large demos: scoring and serialising are the CPU-heavy part)."""
+def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
+    """Each record scored by the server's scoring path and serialised, as the row values
+    `_store_chunk` writes (in worker processes for large demos: this is the CPU-heavy part)."""
     from server import scoring_adapter
 
-    return [
-        (
-            json.dumps(record, ensure_ascii=False, sort_keys=True),
-            scoring_adapter.classify(record, standard),
+    rows = []
+    for record in records:
+        record = {**record, "round": label}
+        score = scoring_adapter.classify(record, standard)
+        payload = json.dumps(record, sort_keys=True)
+        provisional = score.get("provisional")
+        rows.append(
+            (
+                record["household_id"],
+                record["commune_code"],
+                record["form_id"],
+                record["form_version"],
+                f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}",
+                payload,
+                hashlib.sha256(payload.encode()).hexdigest(),
+                score.get("classification"),
+                json.dumps(score, default=str),
+                score.get("standard"),
+                score.get("standard_version"),
+                score.get("mode", "income"),
+                None if provisional is None else int(bool(provisional)),
+                score.get("deprivation_count"),
+            )
         )
-        for record in records
-    ]
+    return rows
 
 
-def _scored_chunks(records: list[dict], standard: str):
-    """(records, scores) per CHUNK, scored on every core when the census is large."""
+def _scored_chunks(records: list[dict], standard: str, label: str):
+    """Row values per CHUNK of records, scored on every core when the census is large."""
     chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
     workers = min(os.cpu_count() or 1, 4)
     if len(records) < PARALLEL_FROM or workers < 2:
         for chunk in chunks:
-            yield chunk, _score_chunk(standard, chunk)
+            yield _score_chunk(standard, label, chunk)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -172,62 +191,50 @@ def _scored_chunks(records: list[dict], standard: str):
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from zip(
-            chunks, pool.map(_score_chunk, [standard] * len(chunks), chunks), strict=True
-        )
+        n = len(chunks)
+        yield from pool.map(_score_chunk, [standard] * n, [label] * n, chunks)
 
 
 def _ingest(db, records: list[dict], review_round: dict, submitter, progress: Progress) -> None:
-    """Score with the server's scoring path, store as ingest stores a first version (raw
-    submission, household state, its history row, the official score), CHUNK per commit."""
+    """Score with the server's scoring path and store each household as `server.ingest` stores
+    a first version — raw submission, household state, history row, official score (the same
+    columns and values as `server.ingest.insert_score`) — CHUNK households per transaction."""
+    for rows in _scored_chunks(records, review_round["standard"], review_round["label"]):
+        _store_chunk(db, rows, review_round["id"], submitter.id)
+        progress("households", len(rows))
+
+
+def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
     from server.db import transaction, utcnow
-    from server.ingest import insert_score
 
-    label, round_id = review_round["label"], review_round["id"]
-    records = [{**record, "round": label} for record in records]
-    for chunk, scores in _scored_chunks(records, review_round["standard"]):
-        now = utcnow()
-        with transaction(db) as conn:
-            for record, (payload, score) in zip(chunk, scores, strict=True):
-                instance = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}"
-                _store_first_version(
-                    conn, record, payload, score, instance, round_id, submitter, now
-                )
-                insert_score(
-                    conn, round_id, record["household_id"], 1, payload, score, official=True
-                )
-        progress("households", len(chunk))
-
-
-def _store_first_version(conn, record, payload, score, instance, round_id, user, now) -> None:
-    """The rows `server.ingest` writes for a household's first version in a round."""
-    household_id, klass = record["household_id"], score.get("classification")
-    conn.execute(
-        "INSERT INTO submissions (form_id, instance_id, form_version, format, payload, sha256,"
-        " base_id, household_id, round_id, device_id, user_id, received_at)"
-        " VALUES (?,?,?,'json',?,?,NULL,?,?,NULL,?,?)",
-        [
-            record["form_id"],
-            instance,
-            record["form_version"],
-            payload,
-            hashlib.sha256(payload.encode()).hexdigest(),
-            household_id,
-            round_id,
-            user.id,
-            now,
-        ],
-    )
-    conn.execute(
-        "INSERT INTO households (round_id, household_id, commune_code, version, submission_id,"
-        " record, classification, status, updated_at) VALUES (?,?,?,1,?,?,?,'submitted',?)",
-        [round_id, household_id, record["commune_code"], instance, payload, klass, now],
-    )
-    conn.execute(
-        "INSERT INTO household_versions (round_id, household_id, version, submission_id, record,"
-        " classification, created_at) VALUES (?,?,1,?,?,?,?)",
-        [round_id, household_id, instance, payload, klass, now],
-    )
+    now = utcnow()
+    with transaction(db) as conn:
+        conn.executemany(
+            "INSERT INTO submissions (form_id, instance_id, form_version, format, payload,"
+            " sha256, base_id, household_id, round_id, device_id, user_id, received_at)"
+            " VALUES (?,?,?,'json',?,?,NULL,?,?,NULL,?,?)",
+            [(r[2], r[4], r[3], r[5], r[6], r[0], round_id, user_id, now) for r in rows],
+        )
+        conn.executemany(
+            "INSERT INTO households (round_id, household_id, commune_code, version,"
+            " submission_id, record, classification, status, updated_at)"
+            " VALUES (?,?,?,1,?,?,?,'submitted',?)",
+            [(round_id, r[0], r[1], r[4], r[5], r[7], now) for r in rows],
+        )
+        conn.executemany(
+            "INSERT INTO household_versions (round_id, household_id, version, submission_id,"
+            " record, classification, created_at) VALUES (?,?,1,?,?,?,?)",
+            [(round_id, r[0], r[4], r[5], r[7], now) for r in rows],
+        )
+        conn.executemany(
+            "INSERT INTO scores (round_id, household_id, household_version, standard,"
+            " standard_version, mode, official, provisional, classification, deprivation_count,"
+            " result, input, scored_at) VALUES (?,?,1,?,?,?,1,?,?,?,?,?,?)",
+            [
+                (round_id, r[0], r[9], r[10], r[11], r[12], r[7], r[13], r[8], r[5], now)
+                for r in rows
+            ],
+        )
 
 
 def _submitter(db, users):
@@ -350,11 +357,37 @@ def _recognise(db, review_round, code: str, user_id: int, today: date) -> None:
 
 
 def _store_aggregates(db, progress: Progress) -> None:
-    from server.queries.province import ensure_aggregates, list_rounds
+    """Both rounds' aggregates, computed side by side in two processes for large censuses."""
+    from server.queries.province import list_rounds
 
-    for review_round in list_rounds(db, PROVINCE):
-        ensure_aggregates(db, review_round)
-        progress("aggregates", 1)
+    database = db.execute("PRAGMA database_list").fetchone()[2]
+    labels = [r["label"] for r in list_rounds(db, PROVINCE)]
+    households = db.execute("SELECT count(*) FROM households").fetchone()[0]
+    if households < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        for label in labels:
+            _aggregate_round(database, label)
+            progress("aggregates", 1)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method)) as pool:
+        for _done in pool.map(_aggregate_round, [database] * len(labels), labels):
+            progress("aggregates", 1)
+
+
+def _aggregate_round(database: str, label: str) -> None:
+    """Compute and store one round's aggregates on a connection of its own."""
+    from server.db import connect
+    from server.queries.province import ensure_aggregates
+    from server.queries.rounds import get_round
+
+    db = connect(database)
+    try:
+        ensure_aggregates(db, get_round(db, label))
+    finally:
+        db.conn.close()
 
 
 def _mark(db, households: int, seed: int) -> None:

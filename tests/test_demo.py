@@ -95,6 +95,7 @@ def test_last_year_is_recognised_and_this_year_partly_decided(built):
 
 
 def test_demo_scores_match_the_scoring_path(built):
+    """Stored like ingest stores: the official score row is classify's result for the record."""
     import json
 
     from server import scoring_adapter
@@ -102,14 +103,20 @@ def test_demo_scores_match_the_scoring_path(built):
     path, _output = built
     db = connect(path)
     rows = db.execute(
-        "SELECT h.record, h.classification, r.standard FROM households h"
-        " JOIN review_rounds r ON r.id = h.round_id ORDER BY h.household_id LIMIT 40"
+        "SELECT h.record, h.classification, r.standard, s.result, s.input, s.official,"
+        " s.standard, s.provisional, sub.payload FROM households h"
+        " JOIN review_rounds r ON r.id = h.round_id JOIN scores s ON s.round_id = h.round_id"
+        " AND s.household_id = h.household_id AND s.household_version = h.version"
+        " JOIN submissions sub ON sub.instance_id = h.submission_id"
+        " ORDER BY h.household_id LIMIT 40"
     ).fetchall()
-    for record, classification, standard in rows:
-        assert (
-            scoring_adapter.classify(json.loads(record), standard)["classification"]
-            == classification
-        )
+    assert len(rows) == 40
+    for record, klass, standard, result, given, official, scored, provisional, payload in rows:
+        score = scoring_adapter.classify(json.loads(record), standard)
+        assert score["classification"] == klass
+        assert json.loads(result) == json.loads(json.dumps(score, default=str))
+        assert given == record == payload and official == 1 and scored == standard
+        assert provisional == int(score["provisional"])
         assert scoring_adapter.load(json.loads(record))[1] == []
 
 
@@ -186,3 +193,24 @@ def test_port_in_use_is_a_friendly_error(built):
         port = taken.getsockname()[1]
         result = CliRunner().invoke(main, ["demo", "--db", str(path), "--port", str(port)])
     assert result.exit_code == 1 and "try another --port" in result.output
+
+
+def test_parallel_build_equals_serial_build(built, tmp_path, monkeypatch):
+    """The process pool (used from 5,000 households) stores exactly what the serial path does."""
+    import server.demo as demo_module
+
+    serial_path, _output = built
+    monkeypatch.setattr(demo_module, "PARALLEL_FROM", 0)
+    parallel_path = tmp_path / "parallel.sqlite3"
+    demo_module.build_demo(parallel_path, households=345, seed=demo_module.DEFAULT_SEED)
+    queries = (
+        "SELECT r.label, h.household_id, h.classification, h.record FROM households h"
+        " JOIN review_rounds r ON r.id = h.round_id ORDER BY 1, 2",
+        "SELECT r.label, s.household_id, s.classification, s.result FROM scores s"
+        " JOIN review_rounds r ON r.id = s.round_id ORDER BY 1, 2",
+        "SELECT r.label, a.commune_code, a.data FROM province_aggregates a"
+        " JOIN review_rounds r ON r.id = a.round_id ORDER BY 1, 2",
+    )
+    serial, parallel = connect(serial_path), connect(parallel_path)
+    for sql in queries:
+        assert serial.execute(sql).fetchall() == parallel.execute(sql).fetchall(), sql
