@@ -205,3 +205,21 @@ def test_comparison_adds_change_columns_and_map_layers(client, db, populated, ho
     assert cells[13] == f"{before:.2f}" and cells[14] == f"{100 - before:+.2f}"
     html_map = client.get("/province/map.html?round=2027-annual&compare=2026-annual").data.decode()
     assert "povcensusLayer" in html_map and "change" in html_map.lower()
+
+
+def test_no_round_yet_says_how_to_open_one(client, make_user):
+    make_user("tinh", role="province", communes=(), password="pw")
+    _login(client, "tinh")
+    page = client.get("/province/").data.decode()
+    assert "Chưa có đợt rà soát nào" in page and "povcensus rounds open" in page
+    assert client.get("/province/map.html").status_code == 404
+    assert client.get("/province/tables/results.xlsx").status_code == 404
+
+
+def test_pages_follow_the_language_asked_for(client, populated):
+    _login(client, "tinh")
+    vietnamese = client.get("/province/").data.decode()
+    english = client.get("/province/?lang=en").data.decode()
+    assert "Bảng điều khiển của tỉnh" in vietnamese and "Tỷ lệ nghèo (%)" in vietnamese
+    assert "Province dashboard" in english and "Poor rate (%)" in english
+    assert "lang=en" in re.search(r'<iframe[^>]*src="([^"]+)"', english).group(1)
