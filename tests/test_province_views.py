@@ -223,3 +223,15 @@ def test_pages_follow_the_language_asked_for(client, populated):
     assert "Bảng điều khiển của tỉnh" in vietnamese and "Tỷ lệ nghèo (%)" in vietnamese
     assert "Province dashboard" in english and "Poor rate (%)" in english
     assert "lang=en" in re.search(r'<iframe[^>]*src="([^"]+)"', english).group(1)
+
+
+def test_comparing_with_a_round_without_households_shows_no_change(client, db, populated):
+    from server.queries.rounds import close_round, open_round
+
+    close_round(db, "2026-annual")
+    open_round(db, year=2027, standard="vn-2022", province="42")
+    _login(client, "tinh")
+    for query in ("round=2027-annual&compare=2026-annual", "round=2026-annual&compare=2027-annual"):
+        page = client.get(f"/province/?{query}&sort=change_poor_rate").data.decode()
+        row = re.search(r'<tr data-code="18496">(.*?)</tr>', page, re.S).group(1)
+        assert re.findall(r"<td[^>]*>([^<]*)</td>", row)[14] == "—", query

@@ -85,17 +85,20 @@ def _lang() -> str:
 
 
 def _compare_table(current: pd.DataFrame, compare: dict | None) -> pd.DataFrame:
-    """The commune table with the earlier round's rates and the changes (percentage points)."""
+    """The commune table with the earlier round's poor rate and the changes (percentage points);
+    NaN where either round has no figure for the commune."""
     if compare is None:
         return current
-    before = queries.ensure_aggregates(get_db(), compare)
-    if before.empty:
-        return current
-    before = before.set_index("commune_code")
+    before = queries.ensure_aggregates(get_db(), compare).set_index("commune_code")
     out = current.set_index("commune_code")
     for measure in ("poor_rate", "near_poor_rate", "combined_rate"):
-        previous = before[measure].reindex(out.index) if measure in before else math.nan
-        out[f"change_{measure}"] = out.get(measure) - previous
+        now = out[measure] if measure in out else pd.Series(math.nan, index=out.index)
+        previous = (
+            before[measure].reindex(out.index)
+            if measure in before
+            else pd.Series(math.nan, index=out.index)
+        )
+        out[f"change_{measure}"] = now.astype(float) - previous.astype(float)
         if measure == "poor_rate":
             out["previous_poor_rate"] = previous
     return out.reset_index()
@@ -164,7 +167,7 @@ def dashboard():
 
 def _totals(table: pd.DataFrame) -> dict[str, Any]:
     sums = {
-        key: float(table[key].fillna(0).sum())
+        key: float(pd.to_numeric(table[key], errors="coerce").fillna(0).sum())
         for key in ("households", "poor", "near_poor", "overridden", "decided")
         if key in table
     }
