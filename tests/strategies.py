@@ -13,104 +13,22 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from scoring import vocab
+
 SURVEY_YEAR = 2026
 
+# Draw from the record's own vocabulary (the questionnaire), except where a test wants a subset:
+# the head is placed explicitly, and a few ethnicities are enough.
 MEMBER_CHOICES = {
-    "relation": ["spouse", "child", "child_in_law", "grandchild", "parent", "sibling", "other"],
-    "sex": ["male", "female"],
+    **{name: list(values) for name, values in vocab.MEMBER_CHOICES.items()},
+    "relation": [r for r in vocab.MEMBER_CHOICES["relation"] if r != "head"],
     "ethnicity": ["kinh", "tay", "thai", "muong", "hmong", "other"],
-    "disability": ["none", "mild", "severe", "especially_severe"],
-    "school_level": [
-        "preschool",
-        "primary",
-        "lower_secondary",
-        "upper_secondary",
-        "vocational",
-        "higher",
-    ],
-    "highest_diploma": [
-        "none",
-        "primary",
-        "lower_secondary",
-        "upper_secondary",
-        "college",
-        "university",
-    ],
-    "work_status": [
-        "wage_worker",
-        "self_employed",
-        "farmer",
-        "unemployed",
-        "student",
-        "homemaker",
-        "retired",
-        "unable_to_work",
-        "child",
-    ],
-    "nutrition": ["normal", "stunted", "underweight", "wasted"],
 }
 DWELLING_CHOICES = {
-    "wall_material": [
-        "concrete_brick",
-        "stone",
-        "hardwood",
-        "metal",
-        "earth",
-        "bamboo_leaves",
-        "tarpaulin_other",
-    ],
-    "frame_material": [
-        "reinforced_concrete",
-        "steel",
-        "brick_stone",
-        "hardwood",
-        "softwood_bamboo",
-        "none_other",
-    ],
-    "roof_material": [
-        "concrete",
-        "tile",
-        "metal_sheet",
-        "fibre_cement",
-        "thatch_leaves",
-        "tarpaulin_other",
-    ],
-    "water_source": [
-        "piped",
-        "drilled_well",
-        "protected_dug_well",
-        "unprotected_dug_well",
-        "protected_spring",
-        "unprotected_spring",
-        "rainwater",
-        "bottled",
-        "surface_water",
-        "vendor_other",
-    ],
-    "latrine": [
-        "septic",
-        "semi_septic",
-        "pour_flush",
-        "double_vault",
-        "ventilated_pit",
-        "biogas",
-        "simple_pit",
-        "over_water",
-        "none",
-    ],
-    "waste_treatment": ["collected", "sorted_composted", "buried_burned_own", "discarded"],
-    "cooking_fuel": ["electricity_gas", "biogas", "charcoal_coal", "wood_straw_dung", "none"],
+    name: list(values) for name, values in vocab.DWELLING_CHOICES.items() if name != "devices"
 }
-DEVICES = ["tv", "radio", "computer", "smartphone", "tablet", "landline", "basic_phone"]
-SOURCES = [
-    "wages",
-    "agriculture",
-    "business",
-    "pensions",
-    "social_allowances",
-    "remittances",
-    "other",
-]
+DEVICES = list(vocab.DWELLING_CHOICES["devices"])
+SOURCES = list(vocab.INCOME_SOURCES)
 # per-person monthly lines of every shipped standard: incomes are drawn at, just above and
 # just below them
 LINES = [
