@@ -8,42 +8,13 @@ from __future__ import annotations
 import json
 import urllib.request
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
+from browser_support import SHOTS, needs_chromium
 
 from server.review.sample import sample_record, submit
 
-CHROMIUM = Path("/usr/bin/chromium")
 COMMUNE = "18133"  # a commune no other live-server test uses
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path("/tmp")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="/usr/bin/chromium is not installed "
-        "(CI installs it in .ci/run: apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 def _households(live_server) -> tuple[dict, object]:
