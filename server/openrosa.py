@@ -37,13 +37,18 @@ XML_TYPE = "text/xml; charset=utf-8"
 # --- the form we serve --------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
 def served_form() -> tuple[str, str, bytes, str]:
-    """(form id, version, exact XForm bytes, "md5:<hex>") — built once per process."""
+    """(form id, version, exact XForm bytes, "md5:<hex>") of this server's province."""
+    return _province_form(current_app.config["PROVINCE"])
+
+
+@functools.lru_cache(maxsize=4)
+def _province_form(province: str) -> tuple[str, str, bytes, str]:
+    """Built once per process and province: only the province's communes are in the form."""
     from survey_forms import xform
 
     form_id, form_version = scoring_adapter.form_identity()
-    data = xform.build_xform()
+    data = xform.build_xform(province=province)
     data = data.encode("utf-8") if isinstance(data, str) else data
     return form_id, form_version, data, "md5:" + hashlib.md5(data).hexdigest()  # noqa: S324
 

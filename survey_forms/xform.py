@@ -78,13 +78,18 @@ _GATES = {"sources_12m": "sources_known", "scorecard": "scorecard_used"}
 # --- XLSForm --------------------------------------------------------------------------------------
 
 
-def build_xlsform() -> bytes:
-    """The questionnaire as an XLSForm workbook (.xlsx bytes)."""
+def build_xlsform(*, province: str | None = None) -> bytes:
+    """The questionnaire as an XLSForm workbook (.xlsx bytes).
+
+    `province` (a GSO code such as "42") keeps only that province and its communes in the choice
+    lists: a server serves one province, and the national list makes the form ~800 KB to download
+    over a village's network instead of ~50 KB.
+    """
     workbook = Workbook()
     survey = workbook.active
     survey.title = "survey"
     _write_sheet(survey, SURVEY_COLUMNS, _survey_rows())
-    _write_sheet(workbook.create_sheet("choices"), CHOICE_COLUMNS, _choice_rows())
+    _write_sheet(workbook.create_sheet("choices"), CHOICE_COLUMNS, _choice_rows(province))
     settings = {
         "form_title": f"{QUESTIONNAIRE.title_vi} / {QUESTIONNAIRE.title_en}",
         "form_id": FORM_ID,
@@ -254,10 +259,12 @@ def _roster_check() -> dict[str, Any]:
     }
 
 
-def _choice_rows() -> list[dict[str, Any]]:
+def _choice_rows(province: str | None = None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for list_name in ["yes_no", *QUESTIONNAIRE.list_names()]:  # booleans are asked yes/no
         for choice in QUESTIONNAIRE.choices(list_name):
+            if province and not _in_province(list_name, choice, province):
+                continue
             row = {
                 "list_name": list_name,
                 "name": choice.value,
@@ -276,26 +283,35 @@ def _num(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def _in_province(list_name: str, choice: Any, province: str) -> bool:
+    if list_name == "provinces":
+        return choice.value == province
+    return not choice.province or choice.province == province
+
+
 # --- XForm ------------------------------------------------------------------------------------------
 
 
-def build_xform() -> bytes:
-    """The XForm XML (UTF-8 bytes) converted from the XLSForm by pyxform; identical on every call."""
-    return _build_xform()
+def build_xform(*, province: str | None = None) -> bytes:
+    """The XForm XML (UTF-8 bytes) converted from the XLSForm by pyxform; identical on every call.
+
+    `province` restricts the province and commune choices as in `build_xlsform`.
+    """
+    return _build_xform(province)
 
 
 @cache
-def _build_xform() -> bytes:
-    return convert_xlsform()[0]
+def _build_xform(province: str | None) -> bytes:
+    return convert_xlsform(province=province)[0]
 
 
-def convert_xlsform() -> tuple[bytes, list[str]]:
+def convert_xlsform(*, province: str | None = None) -> tuple[bytes, list[str]]:
     """A fresh pyxform conversion (no cache): the XForm bytes and pyxform's warnings."""
     from pyxform.xls2xform import convert  # imported late: pyxform is slow to import
 
     warnings: list[str] = []
     result = convert(
-        xlsform=io.BytesIO(build_xlsform()),
+        xlsform=io.BytesIO(build_xlsform(province=province)),
         file_type=".xlsx",
         form_name=FORM_ID,
         warnings=warnings,

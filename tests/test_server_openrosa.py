@@ -83,6 +83,8 @@ def test_collect_request_sequence(live_server, household):
     assert xform.status_code == 200
     expected = form.findtext("x:hash", namespaces=NS)
     assert expected == "md5:" + hashlib.md5(xform.content).hexdigest()
+    # the form offers the server's province (Hà Tĩnh) only, not the 3,321 communes of the country
+    assert b"<name>18496</name>" in xform.content and b"<name>00004</name>" not in xform.content
     manifest = session.get(form.findtext("x:manifestUrl", namespaces=NS), timeout=10)
     assert manifest.status_code == 200 and b"xformsManifest" in manifest.content
     # 3. HEAD /submission: 401 with a challenge, then 204 (not 200) once authenticated

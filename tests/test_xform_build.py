@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -122,16 +123,30 @@ def test_commune_choices_are_filtered_by_province(xml_bytes):
     assert "Hương Khê commune" in text and "Xã Hương Khê" in text
 
 
-def test_odk_validate_accepts_the_xform(xml_bytes):
+@pytest.mark.parametrize("province", [None, "42"], ids=["national", "ha-tinh"])
+def test_odk_validate_accepts_the_xform(province):
     from pyxform.validators import odk_validate
 
     if shutil.which("java") is None:
         pytest.skip("ODK Validate needs Java, which is not installed here")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{FORM_ID}.xml"
-        path.write_bytes(xml_bytes)
+        path.write_bytes(xform.build_xform(province=province))
         warnings = odk_validate.check_xform(str(path))  # raises ODKValidateError when invalid
     assert warnings == []
+
+
+def test_a_province_form_offers_only_that_province(xml_bytes):
+    """A server serves one province: its form lists that province's 69 communes, not 3,321."""
+    from survey_forms.communes import province_communes
+
+    form = xform.build_xform(province="42")
+    assert form == xform.build_xform(province="42")  # stable bytes, stable md5
+    assert len(form) * 4 < len(xml_bytes)
+    values = set(re.findall(rb"<name>(\d{5})</name>", form))
+    assert values == {c.commune_code.encode() for c in province_communes("42")}
+    assert b"<name>00004</name>" in xml_bytes  # Hà Nội's Ba Đình is in the national form only
+    assert b"<name>00004</name>" not in form
 
 
 def test_odk_validate_rejects_a_broken_xform(xml_bytes):
