@@ -6,6 +6,8 @@ accepted / duplicate / conflict / rejected). The rules (architecture.md, "Sync s
 
 - same (form id, instance id) and same content hash → `duplicate`, nothing stored again;
 - same id with other content → `conflict` ("id_reused"), kept in `quarantine`;
+- a submission for a commune whose lists of that round the chairman has recognised →
+  `rejected` ("round_recognised"): the lists are locked, changes go through the rolling review;
 - an edit whose `base` is not the household's current submission (or a new submission for a
   household that already has one this round) → `conflict` ("stale_base"), quarantined;
 - otherwise the raw payload, the household's new version and the official score are written in
@@ -254,11 +256,35 @@ class _Stale(Exception):
     """Raised inside the transaction to roll back the submission row of a conflicting edit."""
 
 
+class _Locked(Exception):
+    """Raised inside the transaction when the commune's lists of the round are recognised."""
+
+
+def _locked(sub: Submission, household_id: str, recognised_on: str) -> Outcome:
+    return rejected(
+        sub.instance_id,
+        household_id,
+        field_error(
+            household_id,
+            "commune_code",
+            "round_recognised",
+            f"The commune recognised its lists for this round on {recognised_on}; they are"
+            " locked. Submit the change through the rolling (monthly) review.",
+            f"Xã đã công nhận danh sách của đợt rà soát này ngày {recognised_on}; danh sách đã"
+            " khoá. Thay đổi phải thực hiện qua rà soát thường xuyên (hằng tháng).",
+        ),
+    )
+
+
 def _store(db, sub: Submission, record: dict, score: dict, review_round: dict) -> Outcome:
     household_id, round_id = record["household_id"], review_round["id"]
     now = utcnow()
     try:
         with transaction(db) as conn:
+            # Read under the write lock: a recognition committed meanwhile is seen here.
+            locked_on = round_queries.recognised_on(conn, round_id, record.get("commune_code"))
+            if locked_on is not None:
+                raise _Locked(locked_on)
             # The submission row goes first: if this id was stored meanwhile (a concurrent
             # post of the same submission), UNIQUE (form_id, instance_id) says so before the
             # household's state, which that post changed, is looked at.
@@ -279,6 +305,8 @@ def _store(db, sub: Submission, record: dict, score: dict, review_round: dict) -
         return _seen(db, sub, household_id) or _conflict(
             db, sub, household_id, "id_reused", sub.instance_id, None, round_id
         )
+    except _Locked as locked:
+        return _locked(sub, household_id, locked.args[0])
     except _Stale as stale:
         reason, current_id = stale.args
         return _conflict(

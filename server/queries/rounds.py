@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import sqlite_utils
@@ -25,6 +26,24 @@ def get_round(db: sqlite_utils.Database, round_id_or_label: int | str) -> dict[s
     column = "id" if isinstance(round_id_or_label, int) else "label"
     rows = list(db.query(f"SELECT * FROM review_rounds WHERE {column} = ?", [round_id_or_label]))
     return rows[0] if rows else None
+
+
+def recognised_on(db, round_id: int, commune_code: str | None) -> str | None:
+    """The date (YYYY-MM-DD) the commune chairman recognised this round's lists, or None.
+
+    Recognition locks the round's lists of that commune (Quyết định 24/2021); later changes go
+    through the rolling review. The review module owns `review_recognitions`: without it (the
+    module not installed) nothing is locked. `db` is a sqlite_utils Database or a connection."""
+    try:
+        row = db.execute(
+            "SELECT recognised_on FROM review_recognitions WHERE round_id = ? AND commune_code = ?",
+            [round_id, commune_code],
+        ).fetchone()
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return None
+        raise
+    return row[0] if row else None
 
 
 def open_round_for(db: sqlite_utils.Database, province: str) -> dict[str, Any] | None:
