@@ -56,7 +56,13 @@ def _fixture_data(review) -> dict[str, dict]:
             note=None,
             user_id=review.users["admin"].id,
         )
-        found[commune] = {"household": household, "complaint": complaint, "meeting": meeting["id"]}
+        conflict = review.conflict(household, head_name="Người khác")
+        found[commune] = {
+            "household": household,
+            "complaint": complaint,
+            "meeting": meeting["id"],
+            "conflict": conflict,
+        }
     return found
 
 
@@ -71,6 +77,7 @@ def commune_requests(commune: str, ids: dict) -> list[tuple[str, str, dict | Non
         ("GET", f"{base}/posting", None),
         ("GET", f"{base}/complaints", None),
         ("GET", f"{base}/recognition", None),
+        ("GET", f"{base}/conflicts", None),
         (
             "POST",
             f"{base}/h/{h}/decision",
@@ -91,6 +98,11 @@ def commune_requests(commune: str, ids: dict) -> list[tuple[str, str, dict | Non
             "POST",
             f"{base}/complaints/{ids['complaint']}/resolve",
             {"recheck_on": DAY, "outcome": "kept", "note": "ok"},
+        ),
+        (
+            "POST",
+            f"{base}/conflicts/{ids['conflict']}",
+            {"action": "kept", "reason": "bản hiện tại đúng"},
         ),
         ("POST", f"{base}/recognition", {"recognised_on": DAY}),
     ]
@@ -140,11 +152,13 @@ def fingerprint(db) -> tuple:
         "review_complaints",
         "review_recognitions",
         "review_settings",
+        "review_quarantine_resolutions",
         "changes",
     )
     return tuple(db.execute(f"SELECT count(*), max(rowid) FROM {t}").fetchone() for t in tables) + (
         tuple(db.execute("SELECT household_id, status FROM households ORDER BY 1").fetchall()),
         tuple(db.execute("SELECT id, status FROM review_complaints ORDER BY 1").fetchall()),
+        tuple(db.execute("SELECT id, status FROM quarantine ORDER BY 1").fetchall()),
     )
 
 
@@ -208,6 +222,13 @@ def test_a_commune_head_cannot_reach_a_foreign_household_through_their_own_commu
         == 404
     )
     assert client.get(f"/review/c/{OWN}/meetings/{ids[FOREIGN]['meeting']}").status_code == 404
+    assert (
+        client.post(
+            f"/review/c/{OWN}/conflicts/{ids[FOREIGN]['conflict']}",
+            data={"action": "kept", "reason": "x"},
+        ).status_code
+        == 404
+    )
     assert client.get("/review/audit").status_code == 403
     assert fingerprint(db) == before
     home = client.get("/review/", follow_redirects=True).get_data(as_text=True)
@@ -241,7 +262,12 @@ def test_every_form_needs_the_csrf_token(csrf_app):
     client.post(
         "/login", data={"username": "head", "password": "pw", "csrf_token": _token(login_page)}
     )
-    ids = {"household": household, "complaint": 1, "meeting": 1}
+    ids = {
+        "household": household,
+        "complaint": 1,
+        "meeting": 1,
+        "conflict": review.conflict(household),
+    }
     before = fingerprint(db)
     for method, url, form in commune_requests(OWN, ids) + PROVINCE_REQUESTS[3:]:
         if method == "POST":
@@ -288,6 +314,7 @@ def test_user_text_is_escaped_on_every_page(app, db, open_round):
         f"{base}/h/{household}/complaints",
         data={"complainant": SCRIPT, "content": SCRIPT, "received_on": DAY},
     )
+    review.conflict(household, address=f"Xóm {SCRIPT}")
     meeting = db.execute("SELECT id FROM review_meetings").fetchone()[0]
     pages = [
         f"{base}/",
@@ -297,6 +324,7 @@ def test_user_text_is_escaped_on_every_page(app, db, open_round):
         f"{base}/posting",
         f"{base}/complaints",
         f"{base}/recognition",
+        f"{base}/conflicts",
         "/review/audit",
     ]
     for url in pages:

@@ -60,6 +60,24 @@ class Review:
         outcome = submit(self.db, record, self.users["enum"], base=row[1])
         assert outcome.outcome == "accepted", outcome.to_result()
 
+    def conflict(self, household_id: str, *, base: str | None = None, **changes) -> int:
+        """A quarantined edit of the household (by default a second "new" submission for it:
+        `stale_base`); the quarantine row's id."""
+        import json
+
+        row = self.db.execute(
+            "SELECT record, commune_code FROM households WHERE round_id = ? AND household_id = ?",
+            [self.round["id"], household_id],
+        ).fetchone()
+        record = {**json.loads(row[0]), **changes}
+        record.pop("round", None)
+        enumerator = self.users["enum" if row[1] == OWN else "enum_foreign"]
+        outcome = submit(self.db, record, enumerator, base=base)
+        assert outcome.outcome == "conflict", outcome.to_result()
+        return self.db.execute(
+            "SELECT id FROM quarantine WHERE instance_id = ?", [outcome.id]
+        ).fetchone()[0]
+
     def login(self, client, username: str):
         self.users[username]  # create on first use
         response = client.post("/login", data={"username": username, "password": "pw"})

@@ -101,3 +101,15 @@ class SettingsForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = HiddenField(validators=[DataRequired()])
     next = HiddenField()
+
+
+class QuarantineForm(FlaskForm):
+    action = RadioField(
+        _l("Resolution"),
+        choices=[
+            ("accepted", _l("Accept the quarantined version as a new version")),
+            ("kept", _l("Keep the current version")),
+        ],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

@@ -50,4 +50,11 @@ ACTION_LABELS = {
     "recheck": _l("Complaint re-checked"),
     "recognise": _l("Lists recognised"),
     "settings": _l("Settings changed"),
+    "quarantine_accept": _l("Quarantined version accepted"),
+    "quarantine_keep": _l("Current version kept over a conflict"),
+}
+CONFLICT_LABELS = {
+    "id_reused": _l("Same submission id, other content"),
+    "stale_base": _l("Edit of an older version"),
+    "unknown_base": _l("Edit of an unknown version"),
 }

@@ -79,3 +79,18 @@ def m002_queue_expression_indexes(conn: sqlite3.Connection) -> None:
         "CREATE INDEX review_households_head ON households("
         "round_id, commune_code, json_extract(record, '$.head_name'))"
     )
+
+
+def m003_quarantine_resolutions(conn: sqlite3.Connection) -> None:
+    """How a person resolved a quarantined conflict (the quarantine row itself is marked
+    resolved too), and an index for the commune's open conflicts of a round."""
+    conn.execute(
+        "CREATE TABLE review_quarantine_resolutions ("
+        " quarantine_id INTEGER PRIMARY KEY, round_id INTEGER, commune_code TEXT NOT NULL,"
+        " household_id TEXT, action TEXT NOT NULL CHECK (action IN ('accepted', 'kept')),"
+        " reason TEXT NOT NULL, submission_id TEXT, version INTEGER, user_id INTEGER,"
+        " resolved_at TEXT NOT NULL)"
+    )
+    conn.execute(
+        "CREATE INDEX review_quarantine_commune ON quarantine(round_id, commune_code, status)"
+    )

@@ -31,6 +31,7 @@ from server.auth import commune_scope, current_user, login_required, require_com
 from server.db import get_db
 from server.queries import review as review_queries
 from server.queries import review_commune as steps_queries
+from server.queries import review_quarantine as quarantine_queries
 from server.queries import rounds as round_queries
 from server.review import answers, forms, i18n, labels
 from server.review.forms import DecisionForm, LanguageForm, SettingsForm
@@ -49,6 +50,7 @@ def _labels() -> dict[str, Any]:
         "FLAG_LABELS": labels.FLAG_LABELS,
         "CATEGORY_LABELS": labels.CATEGORY_LABELS,
         "ACTION_LABELS": labels.ACTION_LABELS,
+        "CONFLICT_LABELS": labels.CONFLICT_LABELS,
         "language_form": LanguageForm(formdata=None),
         # our own translation domain for our templates (see server/review/i18n.py)
         "gettext": i18n.template_gettext,
@@ -146,6 +148,7 @@ def page_context(commune: str, review_round: dict[str, Any]) -> dict[str, Any]:
         "review_round": review_round,
         "can_write": can_write() and review_round["status"] == "open",
         "recognition": steps_queries.recognition(get_db(), review_round["id"], commune),
+        "quarantine_count": quarantine_queries.open_count(get_db(), review_round["id"], commune),
     }
 
 
@@ -321,6 +324,55 @@ def decide(commune: str, household_id: str):
         return back
     flash(_("Decision recorded."), "ok")
     return redirect(url_for("review.queue", commune=commune, round=request.args.get("round")))
+
+
+# --- quarantined conflicts ---------------------------------------------------------------
+
+
+@bp.get("/c/<commune>/conflicts")
+@commune_page()
+def conflicts(commune: str):
+    review_round = need_round()
+    rows = quarantine_queries.list_open(get_db(), review_round["id"], commune)
+    for row in rows:
+        current = row["current"]["record"] if row["current"] else None
+        row["comparison"] = quarantine_queries.compare(current, row["record"])
+    return render_template(
+        "review/conflicts.html",
+        conflicts=rows,
+        form=forms.QuarantineForm(formdata=None),
+        locale=locale(),
+        **page_context(commune, review_round),
+    )
+
+
+@bp.post("/c/<commune>/conflicts/<int:quarantine_id>")
+@commune_page(write=True)
+def resolve_conflict(commune: str, quarantine_id: int):
+    review_round = need_round()
+    back = redirect(url_for("review.conflicts", commune=commune, round=request.args.get("round")))
+    form = forms.QuarantineForm()
+    if not form.validate_on_submit():
+        flash(_("The form is incomplete or expired; please try again."), "error")
+        return back
+    if quarantine_queries.get_open(get_db(), review_round["id"], commune, quarantine_id) is None:
+        abort(404)
+    try:
+        quarantine_queries.resolve(
+            get_db(),
+            round_id=review_round["id"],
+            commune_code=commune,
+            quarantine_id=quarantine_id,
+            action=form.action.data,
+            reason=form.reason.data,
+            user=current_user(),
+            province=current_app.config["PROVINCE"],
+        )
+    except review_queries.ReviewError as error:
+        refused(error)
+        return back
+    flash(_("Conflict resolved."), "ok")
+    return back
 
 
 # --- province: audit and settings ---------------------------------------------------------
