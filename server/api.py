@@ -237,10 +237,10 @@ def get_household(household_id: str):
     db = get_db()
     label = request.args.get("round")
     found = household_queries.get_household(db, household_id, round_label=label)
-    if found is None:
+    scope = commune_scope(db, g.user, current_app.config["PROVINCE"])
+    # Another commune's household answers exactly like an unknown one: ids cannot be probed.
+    if found is None or found["commune_code"] not in scope:
         raise ApiError("not_found", reason=f"household {household_id}")
-    if found["commune_code"] not in commune_scope(db, g.user, current_app.config["PROVINCE"]):
-        raise ApiError("forbidden", reason=f"commune {found['commune_code']} is not yours")
     return jsonify(
         {
             key: found[key]

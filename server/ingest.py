@@ -5,9 +5,16 @@ The JSON batch API and OpenRosa both turn what they received into a `Submission`
 accepted / duplicate / conflict / rejected). The rules (architecture.md, "Sync semantics"):
 
 - same (form id, instance id) and same content hash → `duplicate`, nothing stored again;
-- same id with other content → `conflict` ("id_reused"), kept in `quarantine`;
-- a submission for a commune whose lists of that round the chairman has recognised →
-  `rejected` ("round_recognised"): the lists are locked, changes go through the rolling review;
+- same id with other content → `conflict` ("id_reused"), kept in `quarantine` — only once the
+  new record passed validation and the scope checks, and only when the id was used by the same
+  user or for a commune of the user's scope (else `rejected`, "instance_id_taken");
+- scope is checked on the record AND on the stored household: when the household already exists
+  in the round, its current commune must be in the user's scope (`outside_assignment`, OpenRosa
+  403, before anything is quarantined), and an enumerator cannot move a household to another
+  commune ("commune_change"). No answer names another commune's submissions;
+- a submission for a commune whose lists of that round the chairman has recognised (the
+  record's commune or the household's current one) → `rejected` ("round_recognised"): the
+  lists are locked, changes go through the rolling review;
 - an edit whose `base` is not the household's current submission (or a new submission for a
   household that already has one this round) → `conflict` ("stale_base"), quarantined;
 - otherwise the raw payload, the household's new version and the official score are written in
@@ -105,10 +112,15 @@ def ingest(
     be passed when the caller has them already, e.g. once per batch."""
     household_id = sub.record.get("household_id") if isinstance(sub.record, dict) else None
     household_id = household_id if isinstance(household_id, str) else sub.household_id
-    earlier = _seen(db, sub, household_id)
+    earlier = _duplicate(db, sub)
     if earlier is not None:
         return earlier
     problem = _check_envelope(sub, household_id)
+    if problem is not None:
+        return problem
+    if scope is None:
+        scope = commune_scope(db, sub.user, province)
+    problem = _check_stored_scope(db, sub, household_id, scope)
     if problem is not None:
         return problem
     record, errors = scoring_adapter.load(sub.record)
@@ -121,6 +133,9 @@ def ingest(
     if problem is not None:
         return problem
     record["round"] = review_round["label"]
+    reused = _reused(db, sub, record, review_round, scope)
+    if reused is not None:
+        return reused
     try:
         score = scoring_adapter.classify(record, review_round["standard"])
     except Exception as error:  # never a silent default class: refuse and say why
@@ -136,26 +151,116 @@ def ingest(
                 f"Không chấm điểm được hộ theo chuẩn {review_round['standard']}: {error}",
             ),
         )
-    return _store(db, sub, record, score, review_round)
+    return _store(db, sub, record, score, review_round, scope)
 
 
-def _seen(db, sub: Submission, household_id: str | None) -> Outcome | None:
-    """Duplicate or id-reuse conflict when this instance id is already stored."""
+def _duplicate(db, sub: Submission) -> Outcome | None:
+    """`duplicate` when this very submission (same id, same content) is already stored: the
+    sender holds its content already, so the answer reveals nothing new."""
     row = db.execute(
         "SELECT sha256, household_id, round_id FROM submissions"
         " WHERE form_id = ? AND instance_id = ?",
         [sub.form_id, sub.instance_id],
     ).fetchone()
+    if row is None or row[0] != sub.sha256:
+        return None
+    version = db.execute(
+        "SELECT version, classification FROM household_versions"
+        " WHERE round_id = ? AND household_id = ? AND submission_id = ?",
+        [row[2], row[1], sub.instance_id],
+    ).fetchone()
+    return Outcome(sub.instance_id, row[1], DUPLICATE, *(version or (None, None)))
+
+
+def _reused(db, sub: Submission, record: dict, review_round: dict, scope) -> Outcome | None:
+    """The id is stored with other content: an `id_reused` conflict when the id was the same
+    user's or a commune's of their scope (quarantined under the record's commune and round),
+    else `rejected` without saying whose it is. None when the id is new."""
+    row = db.execute(
+        "SELECT s.sha256, s.user_id, s.household_id, s.round_id, h.commune_code"
+        " FROM submissions s LEFT JOIN households h"
+        " ON h.round_id = s.round_id AND h.household_id = s.household_id"
+        " WHERE s.form_id = ? AND s.instance_id = ?",
+        [sub.form_id, sub.instance_id],
+    ).fetchone()
     if row is None:
         return None
-    if row[0] == sub.sha256:
-        version = db.execute(
-            "SELECT version, classification FROM household_versions"
-            " WHERE round_id = ? AND household_id = ? AND submission_id = ?",
-            [row[2], row[1], sub.instance_id],
-        ).fetchone()
-        return Outcome(sub.instance_id, row[1], DUPLICATE, *(version or (None, None)))
-    return _conflict(db, sub, household_id, "id_reused", sub.instance_id, None, None)
+    if row[0] == sub.sha256:  # stored meanwhile by a concurrent post of the same submission
+        return _duplicate(db, sub)
+    household_id = record["household_id"]
+    same_user = row[1] is not None and row[1] == sub.user.id
+    if not same_user and (row[4] is None or row[4] not in scope):
+        return _instance_id_taken(sub, household_id)
+    current = _current_household(db, review_round["id"], household_id)
+    if current is not None and current[2] not in scope:
+        return _outside(sub, household_id)
+    return _conflict(
+        db,
+        sub,
+        household_id,
+        "id_reused",
+        sub.instance_id,
+        record.get("commune_code"),
+        review_round["id"],
+    )
+
+
+def _check_stored_scope(db, sub: Submission, household_id, scope) -> Outcome | None:
+    """`outside_assignment` before anything else (validation errors included) is said about a
+    household that an open round holds in a commune outside the user's scope. (`_store`
+    checks it again under the write lock.)"""
+    if not isinstance(household_id, str):
+        return None
+    for (commune,) in db.execute(
+        "SELECT h.commune_code FROM households h JOIN review_rounds r ON r.id = h.round_id"
+        " WHERE h.household_id = ? AND r.status = 'open'",
+        [household_id],
+    ):
+        if commune not in scope:
+            return _outside(sub, household_id)
+    return None
+
+
+def _instance_id_taken(sub: Submission, household_id: str | None) -> Outcome:
+    return rejected(
+        sub.instance_id,
+        household_id,
+        field_error(
+            household_id,
+            "id",
+            "instance_id_taken",
+            "This submission id is already used by another submission; send the form again"
+            " as a new submission (a new instance id)",
+            "Mã bài gửi này đã được dùng cho bài gửi khác; hãy gửi lại phiếu như một bài gửi"
+            " mới (mã bài gửi mới)",
+        ),
+    )
+
+
+def _outside(sub: Submission, household_id: str | None, commune: str | None = None) -> Outcome:
+    """`outside_assignment` (403) for the record's commune, or (commune None) for a stored
+    household of a commune the user is not assigned to — which commune is not said."""
+    if commune is None:
+        en = f"Household {household_id} belongs to a commune user {sub.user.username} is not assigned to"
+        vi = f"Hộ {household_id} thuộc xã mà người dùng {sub.user.username} không được phân công"
+    else:
+        en = f"User {sub.user.username} is not assigned to commune {commune}"
+        vi = f"Người dùng {sub.user.username} không được phân công xã {commune}"
+    return rejected(
+        sub.instance_id,
+        household_id,
+        field_error(household_id, "commune_code", "outside_assignment", en, vi),
+        forbidden=True,
+    )
+
+
+def _current_household(db_or_conn, round_id: int, household_id: str):
+    """(version, submission id, commune code) of the household in the round, or None."""
+    return db_or_conn.execute(
+        "SELECT version, submission_id, commune_code FROM households"
+        " WHERE round_id = ? AND household_id = ?",
+        [round_id, household_id],
+    ).fetchone()
 
 
 def _check_envelope(sub: Submission, household_id: str | None) -> Outcome | None:
@@ -216,18 +321,7 @@ def _check_scope(db, sub: Submission, record: dict, province: str, scope) -> Out
     if scope is None:
         scope = commune_scope(db, sub.user, province)
     if commune not in scope:
-        return rejected(
-            sub.instance_id,
-            household_id,
-            field_error(
-                household_id,
-                "commune_code",
-                "outside_assignment",
-                f"User {sub.user.username} is not assigned to commune {commune}",
-                f"Người dùng {sub.user.username} không được phân công xã {commune}",
-            ),
-            forbidden=True,
-        )
+        return _outside(sub, household_id, commune)
     return None
 
 
@@ -260,6 +354,43 @@ class _Locked(Exception):
     """Raised inside the transaction when the commune's lists of the round are recognised."""
 
 
+class _Refused(Exception):
+    """Raised inside the transaction with the `rejected` Outcome to answer (nothing is kept)."""
+
+
+def _commune_change(sub: Submission, household_id: str, old: str, new: str) -> Outcome:
+    return rejected(
+        sub.instance_id,
+        household_id,
+        field_error(
+            household_id,
+            "commune_code",
+            "commune_change",
+            f"The household is registered in commune {old}; an enumerator cannot move it to"
+            f" commune {new}. Ask the commune to review the move.",
+            f"Hộ đang thuộc xã {old}; rà soát viên không được chuyển hộ sang xã {new}."
+            " Hãy đề nghị xã xem xét việc chuyển hộ.",
+        ),
+    )
+
+
+def _check_household(conn, sub: Submission, record: dict, round_id: int, scope, current) -> None:
+    """Scope, move and lock rules on the STORED household (read under the write lock)."""
+    if current is None:
+        return
+    household_id, stored_commune = record["household_id"], current[2]
+    if stored_commune not in scope:
+        raise _Refused(_outside(sub, household_id))
+    if stored_commune != record.get("commune_code"):
+        if sub.user.role == "enumerator":
+            raise _Refused(
+                _commune_change(sub, household_id, stored_commune, record["commune_code"])
+            )
+        locked_on = round_queries.recognised_on(conn, round_id, stored_commune)
+        if locked_on is not None:
+            raise _Locked(locked_on)
+
+
 def _locked(sub: Submission, household_id: str, recognised_on: str) -> Outcome:
     return rejected(
         sub.instance_id,
@@ -276,24 +407,20 @@ def _locked(sub: Submission, household_id: str, recognised_on: str) -> Outcome:
     )
 
 
-def _store(db, sub: Submission, record: dict, score: dict, review_round: dict) -> Outcome:
+def _store(db, sub: Submission, record: dict, score: dict, review_round: dict, scope) -> Outcome:
     household_id, round_id = record["household_id"], review_round["id"]
     now = utcnow()
     try:
         with transaction(db) as conn:
-            # Read under the write lock: a recognition committed meanwhile is seen here.
+            # Read under the write lock: a recognition or a move committed meanwhile is seen.
+            current = _current_household(conn, round_id, household_id)
+            _check_household(conn, sub, record, round_id, scope, current)
             locked_on = round_queries.recognised_on(conn, round_id, record.get("commune_code"))
             if locked_on is not None:
                 raise _Locked(locked_on)
-            # The submission row goes first: if this id was stored meanwhile (a concurrent
-            # post of the same submission), UNIQUE (form_id, instance_id) says so before the
-            # household's state, which that post changed, is looked at.
+            # If this id was stored meanwhile (a concurrent post of the same submission),
+            # UNIQUE (form_id, instance_id) says so before anything else is written.
             _insert_submission(conn, sub, household_id, round_id, now)
-            current = conn.execute(
-                "SELECT version, submission_id FROM households"
-                " WHERE round_id = ? AND household_id = ?",
-                [round_id, household_id],
-            ).fetchone()
             stale = _stale_base(conn, sub, household_id, current)
             if stale is not None:
                 raise _Stale(*stale)
@@ -302,9 +429,11 @@ def _store(db, sub: Submission, record: dict, score: dict, review_round: dict) -
     except sqlite3.IntegrityError as error:
         if "submissions" not in str(error):
             raise  # not the "stored meanwhile" case: a bug, never hidden
-        return _seen(db, sub, household_id) or _conflict(
-            db, sub, household_id, "id_reused", sub.instance_id, None, round_id
+        return _reused(db, sub, record, review_round, scope) or _instance_id_taken(
+            sub, household_id
         )
+    except _Refused as refused:
+        return refused.args[0]
     except _Locked as locked:
         return _locked(sub, household_id, locked.args[0])
     except _Stale as stale:

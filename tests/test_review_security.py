@@ -332,3 +332,82 @@ def test_user_text_is_escaped_on_every_page(app, db, open_round):
         assert SCRIPT not in html, url
         if not url.endswith("/recognition"):  # shows no user text while nothing blocks on it
             assert "&lt;script&gt;" in html, url
+
+
+VICTIM_HEAD = "Phạm Thị Riêng"
+
+
+def _household_of_another_commune(review) -> tuple[str, int]:
+    """A household of OWN that FOREIGN's enumerator tries to take over, and a conflict filed
+    under FOREIGN about it (as the old ingest did: household id of OWN, commune of FOREIGN)."""
+    import json
+    import uuid
+
+    from server.review.sample import submit
+
+    household = review.add("poor", head_name=VICTIM_HEAD)
+    row = review.db.execute(
+        "SELECT record, submission_id FROM households WHERE household_id = ?", [household]
+    ).fetchone()
+    record = {**json.loads(row[0]), "commune_code": FOREIGN, "head_name": "Kẻ Chiếm"}
+    record.pop("round")
+    for base in (None, row[1]):  # a "new" household, then an edit of the current submission
+        outcome = submit(review.db, record, review.users["enum_foreign"], base=base)
+        assert outcome.outcome == "rejected", outcome.to_result()
+        assert [e["code"] for e in outcome.errors] == ["outside_assignment"]
+        assert outcome.conflict is None and row[1] not in json.dumps(outcome.to_result())
+    assert review.db.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+    payload = json.dumps({"record": record})
+    review.db.execute(
+        "INSERT INTO quarantine (form_id, instance_id, household_id, commune_code, round_id,"
+        " reason, current_id, format, payload, sha256, user_id, received_at)"
+        " VALUES ('povcensus_household', ?, ?, ?, ?, 'stale_base', ?, 'json', ?, 'x', ?, 'now')",
+        [
+            str(uuid.uuid4()),
+            household,
+            FOREIGN,
+            review.round["id"],
+            row[1],
+            payload,
+            review.users["enum_foreign"].id,
+        ],
+    )
+    conflict = review.db.execute("SELECT max(id) FROM quarantine").fetchone()[0]
+    return household, conflict
+
+
+@pytest.mark.parametrize("role", ["head_foreign", "province", "admin"])
+def test_a_household_currently_in_another_commune_is_out_of_that_communes_pages(
+    app, db, open_round, role
+):
+    """The matrix's "household currently in another commune" row: every page and action of
+    FOREIGN that names OWN's household answers 404 / shows nothing of it, for every role
+    that may open FOREIGN's pages."""
+    review = make_review(app, db, open_round())
+    household, conflict = _household_of_another_commune(review)
+    client = review.login(app.test_client(), role)
+    base = f"/review/c/{FOREIGN}"
+    before = fingerprint(db)
+    page = client.get(f"{base}/conflicts")
+    assert page.status_code == 200
+    assert VICTIM_HEAD not in page.get_data(as_text=True)
+    assert household not in page.get_data(as_text=True)
+    for method, url, form in [
+        ("GET", f"{base}/h/{household}", None),
+        ("POST", f"{base}/h/{household}/decision", {"decision": "confirmed", "version": "1"}),
+        (
+            "POST",
+            f"{base}/h/{household}/complaints",
+            {"complainant": "X", "content": "Y", "received_on": DAY},
+        ),
+        ("POST", f"{base}/conflicts/{conflict}", {"action": "accepted", "reason": "x"}),
+    ]:
+        response = client.open(url, method=method, data=form)
+        allowed_status = 403 if role == "province" and method == "POST" else 404
+        assert response.status_code == allowed_status, (role, url, response.status_code)
+        assert VICTIM_HEAD not in response.get_data(as_text=True)
+    assert fingerprint(db) == before
+    state = db.execute(
+        "SELECT commune_code, version FROM households WHERE household_id = ?", [household]
+    ).fetchone()
+    assert tuple(state) == (OWN, 1)

@@ -113,14 +113,18 @@ def add_change(
 def changes_since(
     db: sqlite_utils.Database, communes: tuple[str, ...] | list[str], cursor: int, limit: int
 ) -> list[dict[str, Any]]:
-    """Changes for these communes with seq > cursor, oldest first, at most `limit`."""
+    """Changes for these communes with seq > cursor, oldest first, at most `limit` — never one
+    of a household that is now in a commune outside them."""
     if not communes:
         return []
+    marks = ", ".join("?" * len(communes))
     rows = db.query(
         "SELECT c.seq, c.kind, c.household_id, r.label AS round, c.data FROM changes c"
         " LEFT JOIN review_rounds r ON r.id = c.round_id"
-        f" WHERE c.seq > ? AND c.commune_code IN ({', '.join('?' * len(communes))})"
+        f" WHERE c.seq > ? AND c.commune_code IN ({marks})"
+        " AND NOT EXISTS (SELECT 1 FROM households h WHERE h.round_id = c.round_id"
+        f"  AND h.household_id = c.household_id AND h.commune_code NOT IN ({marks}))"
         " ORDER BY c.seq LIMIT ?",
-        [cursor, *communes, limit],
+        [cursor, *communes, *communes, limit],
     )
     return [{**row, "data": json.loads(row["data"])} for row in rows]

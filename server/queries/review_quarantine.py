@@ -7,8 +7,12 @@ validated and scored like any other — or **keeps** the current version. Either
 quarantine row is marked resolved, `review_quarantine_resolutions` says how and why (a reason
 is mandatory) and a `review_events` row records who and when.
 
-A conflict whose instance id was already stored (`id_reused`) has no round or commune of its
-own: it belongs to the commune that holds its household in the round.
+Ingest files every conflict under the record's round and commune, after checking that the
+household's current commune is in the sender's scope. Older `id_reused` rows have no round or
+commune of their own: they belong to the commune that holds their household in the round, and
+are shown there only when their sender was assigned to that commune (or province-wide). A
+conflict is never shown — nor its household compared — when the household is now in another
+commune.
 """
 
 from __future__ import annotations
@@ -26,26 +30,35 @@ ACTIONS = ("accepted", "kept")
 
 _SCOPE_SQL = (
     " FROM quarantine q WHERE q.status = 'open' AND ("
-    " (q.round_id = ? AND q.commune_code = ?)"
+    " (q.round_id = :round AND q.commune_code = :commune)"
     " OR (q.round_id IS NULL AND q.household_id IN (SELECT household_id FROM households"
-    "  WHERE round_id = ? AND commune_code = ?)))"
+    "  WHERE round_id = :round AND commune_code = :commune)"
+    "  AND (q.user_id IN (SELECT user_id FROM user_communes WHERE commune_code = :commune)"
+    "   OR q.user_id IN (SELECT id FROM users WHERE role IN ('province', 'admin')))))"
+    # the household's CURRENT commune decides: never another commune's household
+    " AND NOT EXISTS (SELECT 1 FROM households x WHERE x.round_id = :round"
+    "  AND x.household_id = q.household_id AND x.commune_code <> :commune)"
 )
+
+
+def _scope_args(round_id: int, commune_code: str) -> dict[str, Any]:
+    return {"round": round_id, "commune": commune_code}
 
 
 def open_count(db: sqlite_utils.Database, round_id: int, commune_code: str) -> int:
     """How many quarantined conflicts of this commune's round wait for a person."""
-    args = [round_id, commune_code, round_id, commune_code]
+    args = _scope_args(round_id, commune_code)
     return db.execute("SELECT count(*)" + _SCOPE_SQL, args).fetchone()[0]
 
 
 def list_open(db: sqlite_utils.Database, round_id: int, commune_code: str) -> list[dict[str, Any]]:
     """The open conflicts, each with its parsed `record` (None when unreadable) and the
     household's `current` state (`record`, `version`, `submission_id`) in this round."""
-    args = [round_id, commune_code, round_id, commune_code]
+    args = _scope_args(round_id, commune_code)
     rows = list(db.query("SELECT q.*" + _SCOPE_SQL + " ORDER BY q.id", args))
     for row in rows:
         row["record"] = quarantined_record(row)
-        row["current"] = _current(db, round_id, row["household_id"])
+        row["current"] = _current(db, round_id, row["household_id"], commune_code)
     return rows
 
 
@@ -73,12 +86,14 @@ def quarantined_record(row: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
-def _current(db, round_id: int, household_id: str | None) -> dict[str, Any] | None:
+def _current(
+    db, round_id: int, household_id: str | None, commune_code: str
+) -> dict[str, Any] | None:
     rows = list(
         db.query(
             "SELECT version, submission_id, record, classification FROM households"
-            " WHERE round_id = ? AND household_id = ?",
-            [round_id, household_id],
+            " WHERE round_id = ? AND household_id = ? AND commune_code = ?",
+            [round_id, household_id, commune_code],
         )
     )
     if not rows:
