@@ -89,6 +89,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{label_vi}: không có xã, phường, đặc khu mã {value} (danh mục sau ngày 1/7/2025).",
         "{label_en}: there is no commune with code {value} (list since 1 July 2025).",
     ),
+    "household_id_form": (
+        "{label_vi}: {value} không đúng dạng <mã xã>-<thôn>-<số thứ tự>: phải bắt đầu bằng mã xã"
+        " {commune_code} của hộ và một dấu gạch ngang, sau đó chỉ gồm chữ không dấu, chữ số,"
+        " dấu gạch ngang (-) hoặc gạch dưới (_).",
+        "{label_en}: {value} is not of the form <commune code>-<village>-<number>: it must start"
+        " with the household's commune code {commune_code} and a hyphen, followed only by"
+        " unaccented letters, digits, hyphens (-) or underscores (_).",
+    ),
     "commune_not_in_province": (
         "{label_vi}: {commune} (mã {value}) thuộc {province_vi}, không thuộc tỉnh, thành phố mã {given}.",
         "{label_en}: {commune} (code {value}) belongs to {province_en}, not to province {given}.",

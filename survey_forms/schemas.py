@@ -449,6 +449,7 @@ class HouseholdSchema(_schema_class("_HouseholdFields", _household_fields())):
         survey_date = data.get("survey_date")
         survey_year = int(survey_date[:4]) if survey_date else None
         _check_commune(data, errors)
+        _check_household_id(data, errors)
         members = data.get("members")
         if isinstance(members, list):
             _check_roster(members, survey_year, errors)
@@ -461,6 +462,23 @@ class HouseholdSchema(_schema_class("_HouseholdFields", _household_fields())):
             errors["income"] = ["income_missing"]
         if errors:
             raise ValidationError(errors)
+
+
+# The one form of a household id (docs/household-record.md): the commune code, a hyphen, then
+# only characters safe in a URL path, a file name and HTML (no "/", ".", spaces or markup).
+HOUSEHOLD_ID_PATTERN = re.compile(r"(?P<commune>[0-9]{5})-[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def _check_household_id(data: dict, errors: dict) -> None:
+    household_id, commune = data.get("household_id"), data.get("commune_code")
+    if not isinstance(household_id, str):
+        return  # missing or mistyped: the field itself says so
+    found = HOUSEHOLD_ID_PATTERN.fullmatch(household_id)
+    # A wrong commune code is its own error: the id is then only checked for its characters.
+    commune_ok = isinstance(commune, str) and "commune_code" not in errors
+    if found is None or (commune_ok and found["commune"] != commune):
+        shown = commune if commune_ok else "<mã xã / commune code>"
+        errors["household_id"] = [_problem("household_id_form", commune_code=shown)]
 
 
 def _check_commune(data: dict, errors: dict) -> None:
