@@ -33,6 +33,13 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],
+    # --- security (issue 9; docs/server.md "Security model") ---
+    "SESSION_LIFETIME_HOURS": 10,  # a web sign-in lasts one working day
+    "SESSION_COOKIE_SAMESITE": "Lax",  # Flask's own key; our default
+    "PUBLIC_URL": None,  # e.g. https://povcensus.example.vn: https makes the cookie Secure
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",  # failed sign-ins (Flask-Limiter)
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per minute; 200 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",  # Flask-Limiter's; per process unless shared
 }
 
 ENV_PREFIX = "POVCENSUS_"
@@ -150,6 +157,9 @@ def _init_extensions(app: Flask) -> None:
             return wanted
         return app.config["BABEL_DEFAULT_LOCALE"]
 
+    from server import security
+
+    security.init_app(app)  # before the blueprints: the bounded <int:> converter
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.extensions["csrf_protect"] = CSRFProtect(app)

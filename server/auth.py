@@ -9,8 +9,11 @@ commune staff see their assigned communes, province and admin users the whole pr
 from __future__ import annotations
 
 import functools
+import re
+import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -24,6 +27,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -31,6 +35,7 @@ from wtforms.validators import DataRequired, Length
 from server.db import get_db
 from server.queries import users as user_queries
 from server.queries.users import User
+from server.security import THROTTLED_MESSAGE, HashingBusy, throttle_login
 
 bp = Blueprint("auth", __name__)
 
@@ -42,9 +47,24 @@ bp = Blueprint("auth", __name__)
 def _load_session_user() -> None:
     g.user = None
     user_id = session.get("user_id")
-    if user_id is not None:
-        user = user_queries.get_user(get_db(), int(user_id))
-        g.user = user if user and user.active else None
+    if user_id is None:
+        return
+    if not _session_current(int(user_id)):
+        session.clear()  # revoked (logout, disable, password change) or past its lifetime
+        return
+    user = user_queries.get_user(get_db(), int(user_id))
+    g.user = user if user and user.active else None
+
+
+def _session_current(user_id: int) -> bool:
+    """The cookie's generation is the user's current one and it is within its lifetime (the
+    cookie's own expiry is the browser's to keep; a copied cookie is checked here)."""
+    generation = user_queries.session_generation(get_db(), user_id)
+    if generation is None or session.get("generation") != generation:
+        return False
+    since = session.get("since")
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    return isinstance(since, int | float) and 0 <= time.time() - since <= lifetime
 
 
 def current_user() -> User | None:
@@ -111,11 +131,33 @@ class LoginForm(FlaskForm):
     password = PasswordField("Mật khẩu / Password", validators=[DataRequired(), Length(max=256)])
 
 
+# Control characters, whitespace and backslashes: browsers drop or reinterpret them in URLs.
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths: never redirect to another host after login."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only same-site paths: never redirect to another host after login (`//host`, `/\\host`,
+    `/<tab>/host`, `https:…`, and their percent-encoded forms are refused)."""
+    if is_safe_path(target):
         return target
     return url_for("index")
+
+
+def is_safe_path(target: str | None) -> bool:
+    """True for a path on this site ("/review/c/18496/?page=2"), False for anything a browser
+    could read as another host or scheme."""
+    if not target or len(target) > 2048 or not target.startswith("/"):
+        return False
+    decoded = target
+    for _ in range(3):  # %252F → %2F → /
+        decoded = unquote(decoded)
+    for text in (target, decoded):
+        if _UNSAFE_IN_PATH.search(text) or text.startswith("//"):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -123,7 +165,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         db = get_db()
-        user = user_queries.authenticate_password(db, form.username.data, form.password.data)
+        try:
+            user = user_queries.authenticate_password(db, form.username.data, form.password.data)
+        except HashingBusy:
+            flash(
+                "Máy chủ đang bận, vui lòng thử lại sau ít phút. / The server is busy, please"
+                " try again in a minute.",
+                "error",
+            )
+            return render_template("auth/login.html", form=form), 503
         user_queries.audit(
             db,
             "login" if user else "login_failed",
@@ -133,7 +183,10 @@ def login():
         )
         if user is not None:
             session.clear()
+            session.permanent = True  # expires after SESSION_LIFETIME_HOURS
             session["user_id"] = user.id
+            session["generation"] = user_queries.session_generation(db, user.id)
+            session["since"] = int(time.time())
             return redirect(_safe_next(request.args.get("next")))
         flash("Sai tên đăng nhập hoặc mật khẩu. / Wrong username or password.", "error")
     return render_template("auth/login.html", form=form)
@@ -142,6 +195,23 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user() is not None:
+        user_queries.end_sessions(get_db(), current_user().id)  # copies of the cookie too
         user_queries.audit(get_db(), "logout", user_id=current_user().id, ip=request.remote_addr)
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.record_once
+def _throttle(state) -> None:
+    """Sign-in throttling (server.security); registered after the login view above."""
+    throttle_login(state.app, "auth.login")
+
+
+@bp.app_errorhandler(RateLimitExceeded)
+def _throttled(error: RateLimitExceeded):
+    """429 with the reason in Vietnamese and English on the login page (Retry-After is set
+    by Flask-Limiter)."""
+    if request.endpoint != "auth.login":
+        return error
+    flash(THROTTLED_MESSAGE, "error")
+    return render_template("auth/login.html", form=LoginForm()), 429

@@ -172,18 +172,33 @@ def users() -> None:
 )
 @click.option("--commune", "communes", multiple=True, help="Assigned commune code (repeatable).")
 @click.option("--name", "display_name", help="Full name shown in the web UI.")
-@click.option("--password", help="Web password (prompted when omitted; enumerators may have none).")
+@click.option(
+    "--password-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the web password from the first line of this file ('-': standard input).",
+)
+@click.option(
+    "--password",
+    hidden=True,
+    help="Deprecated: lands in the shell history; use the prompt or --password-file.",
+)
 @DB_OPTION
 @_friendly
-def users_add(username, role, communes, display_name, password, database) -> None:
-    """Add a user.
+def users_add(username, role, communes, display_name, password_file, password, database) -> None:
+    """Add a user; web users' password is asked for (hidden, twice) or read from a file.
 
     Example: povcensus users add rsv-0012 --role enumerator --commune 18496 --commune 18502
     """
-    from server.queries.users import audit, create_user
+    from server.queries.users import audit, check_password_policy, create_user
 
-    if password is None and role != "enumerator":
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if password is not None:
+        click.echo("warning: --password is deprecated (shell history); use the prompt", err=True)
+    elif password_file is not None:
+        password = _password_from(password_file)
+    elif role != "enumerator":
+        password = _prompt_password()
+    if password is not None:
+        check_password_policy(password, username)
     db = _db(_app(database))
     user = create_user(
         db, username, role=role, password=password, communes=communes, display_name=display_name
@@ -209,6 +224,46 @@ def users_list(as_json: bool, database: str | None) -> None:
         else:
             state = "active" if user.active else "disabled"
             click.echo(f"{user.username}\t{user.role}\t{state}\t{' '.join(user.communes)}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option(
+    "--password-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the new password from the first line of this file ('-': standard input).",
+)
+@DB_OPTION
+@_friendly
+def users_passwd(username: str, password_file, database: str | None) -> None:
+    """Set a user's web password (asked for, hidden, twice); signs them out everywhere.
+
+    Example: povcensus users passwd xa-18496
+    """
+    from server.queries.users import audit, set_password
+
+    password = _password_from(password_file) if password_file else _prompt_password()
+    db = _db(_app(database))
+    set_password(db, username, password)
+    audit(db, "user_password", target=username)
+    click.echo(f"password changed for {username}; their web sessions are signed out")
+
+
+def _prompt_password() -> str:
+    from server.queries.users import MIN_PASSWORD_LENGTH
+
+    return click.prompt(
+        f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+
+
+def _password_from(handle) -> str:
+    password = handle.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("the password file is empty")
+    return password
 
 
 @users.command("disable")

@@ -294,6 +294,12 @@ def m002_device_token_expiry(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE devices ADD COLUMN expires_at TEXT")
 
 
+def m010_session_generation(conn: sqlite3.Connection) -> None:
+    """Server-side revocation of web sessions: a cookie is valid only for the generation it
+    was issued under; logout, disabling and a password change bump it."""
+    conn.execute("ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0")
+
+
 # --- seeding ------------------------------------------------------------------------------
 
 _COMMUNE_FIELDS = ("code", "province_code", "province", "name", "kind", "lat", "lon", "area_km2")

@@ -133,7 +133,15 @@ def test_cli_users_tokens_rounds(tmp_path, monkeypatch):
     assert out.exit_code == 0 and "18496" in out.output
     out = run(database, "users", "add", "rsv-2", "--role", "enumerator", "--commune", "99999")
     assert out.exit_code == 1 and "unknown commune code '99999'" in out.output
-    out = run(database, "users", "add", "tinh", "--role", "province", input="pw\npw\n")
+    out = run(
+        database,
+        "users",
+        "add",
+        "tinh",
+        "--role",
+        "province",
+        input="rasoat-ho-ngheo\nrasoat-ho-ngheo\n",
+    )
     assert out.exit_code == 0
     listed = [
         json.loads(line) for line in run(database, "users", "list", "--json").output.splitlines()

@@ -17,7 +17,7 @@ import pandas as pd
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 
-from server import reports
+from server import reports, security
 from server.auth import current_user, role_required
 from server.db import get_db
 from server.queries import province as queries
@@ -246,7 +246,14 @@ def map_html():
         abort(404)
     compare = _round("compare", required=False)
     measure = request.args.get("measure", "poor_rate")
-    page = _map_html(review_round, compare, measure, request.args.get("tiles") == "1")
+    tiles = request.args.get("tiles") == "1"
+    page = _map_html(review_round, compare, measure, tiles)
+    # CSP (server/security.py): folium's inline scripts get this request's nonce; the
+    # dashboard frames the map (same origin only); background tiles come from OpenStreetMap.
+    page = security.add_script_nonce(page)
+    security.allow_same_origin_framing()
+    if tiles:
+        security.extend_csp("img-src", "https://tile.openstreetmap.org")
     response = Response(page, mimetype="text/html")
     if request.args.get("download"):
         _audit_export("map.html", review_round)

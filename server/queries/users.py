@@ -56,7 +56,90 @@ class User:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    from server.security import password_hash_slot
+
+    with password_hash_slot():
+        return _hasher.hash(password)
+
+
+# The minimum password policy for people's web passwords (checked where a person sets one:
+# `povcensus users add` / `users passwd`; docs/server.md "Security model").
+MIN_PASSWORD_LENGTH = 10
+_COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "12345678910",
+        "0123456789",
+        "1111111111",
+        "qwertyuiop",
+        "password123",
+        "passwordpassword",
+        "matkhau123",
+        "matkhau1234",
+        "matkhaumoi",
+        "abc1234567",
+        "admin12345",
+        "administrator",
+        "vietnam123",
+        "hanoi12345",
+    }
+)
+
+
+def check_password_policy(password: str, username: str = "") -> None:
+    """Raise UserError (Vietnamese and English) unless the password meets the minimum policy:
+    at least MIN_PASSWORD_LENGTH characters, not the user name, not one repeated character,
+    not a well-known password."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(
+            (
+                f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự",
+                f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+            )
+        )
+    lowered = password.lower()
+    if username and username.lower() in lowered:
+        problems.append(
+            ("mật khẩu không được chứa tên đăng nhập", "the password must not contain the username")
+        )
+    if len(set(password)) < 4 or lowered in _COMMON_PASSWORDS:
+        problems.append(("mật khẩu quá dễ đoán", "the password is too easy to guess"))
+    if problems:
+        vi = "; ".join(p[0] for p in problems)
+        en = "; ".join(p[1] for p in problems)
+        raise UserError(f"Mật khẩu không đạt yêu cầu: {vi}. / Password refused: {en}.")
+
+
+def set_password(db: sqlite_utils.Database, username: str, password: str) -> None:
+    """Change a user's web password (policy checked); signs out all their web sessions."""
+    check_password_policy(password, username)
+    hashed = hash_password(password)
+    with transaction(db) as conn:
+        cursor = conn.execute(
+            "UPDATE users SET password_hash = ?, session_generation = session_generation + 1"
+            " WHERE username = ?",
+            [hashed, username],
+        )
+        if cursor.rowcount == 0:
+            raise UserError(f"no user {username!r}")
+
+
+def session_generation(db: sqlite_utils.Database, user_id: int) -> int | None:
+    """The user's current web-session generation (None: no such active user). A session
+    cookie carries the generation it was issued under; bumping it revokes every cookie."""
+    row = db.execute(
+        "SELECT session_generation FROM users WHERE id = ? AND active = 1", [user_id]
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def end_sessions(db: sqlite_utils.Database, user_id: int) -> None:
+    """Sign the user out everywhere (logout, disable, password change)."""
+    with transaction(db) as conn:
+        conn.execute(
+            "UPDATE users SET session_generation = session_generation + 1 WHERE id = ?", [user_id]
+        )
 
 
 def token_hash(token: str) -> str:
@@ -127,7 +210,9 @@ def set_active(db: sqlite_utils.Database, username: str, active: bool) -> User:
     """Disable (or enable) a user; a disabled user's devices stop working at once."""
     with transaction(db) as conn:
         cursor = conn.execute(
-            "UPDATE users SET active = ? WHERE username = ?", [int(active), username]
+            "UPDATE users SET active = ?, session_generation = session_generation + 1"
+            " WHERE username = ?",
+            [int(active), username],
         )
         if cursor.rowcount == 0:
             raise UserError(f"no user {username!r}")
@@ -136,14 +221,17 @@ def set_active(db: sqlite_utils.Database, username: str, active: bool) -> User:
 
 def authenticate_password(db: sqlite_utils.Database, username: str, password: str) -> User | None:
     """The active user when the password matches, else None (same answer for unknown users)."""
+    from server.security import password_hash_slot
+
     row = db.execute(
         "SELECT password_hash FROM users WHERE username = ? AND active = 1", [username]
     ).fetchone()
     try:
-        if row is None or not row[0]:
-            _hasher.hash(password)  # same time whether or not the user exists
-            return None
-        _hasher.verify(row[0], password)
+        with password_hash_slot():  # raises HashingBusy when too many wait
+            if row is None or not row[0]:
+                _hasher.hash(password)  # same time whether or not the user exists
+                return None
+            _hasher.verify(row[0], password)
     except (VerificationError, InvalidHashError):
         return None
     return get_user(db, username)
