@@ -62,7 +62,7 @@ def create_app(
     instance_path = instance_path or os.environ.get(INSTANCE_ENV) or None
     instance_path = os.path.abspath(instance_path) if instance_path else None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _private_instance(Path(app.instance_path))
     known = set(DEFAULTS) | set(app.config)
     app.config.update(DEFAULTS)
     _apply(app, _read_instance_config(Path(app.instance_path)), known, "instance config")
@@ -76,6 +76,15 @@ def create_app(
     _init_extensions(app)
     _register_blueprints(app)
     return app
+
+
+def _private_instance(instance: Path) -> None:
+    """The instance folder holds the database, its secret and exports: 0700 (issue 9)."""
+    from server.security import make_private, private_umask
+
+    with private_umask():
+        instance.mkdir(parents=True, exist_ok=True)
+    make_private(instance)
 
 
 def _apply(app: Flask, values: dict[str, Any], known: set[str], source: str) -> None:
@@ -141,8 +150,9 @@ def _instance_secret(instance: Path) -> str:
     """A random secret kept in the instance folder so sessions survive restarts."""
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32), "utf-8")
-        path.chmod(0o600)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as secret_file:
+            secret_file.write(secrets.token_hex(32))
     return path.read_text("utf-8").strip()
 
 

@@ -47,11 +47,23 @@ def utcnow() -> str:
 
 
 def connect(path: str | Path, *, busy_timeout_ms: int = 30_000, synchronous: str = "NORMAL"):
-    """Open the database file in WAL autocommit mode and wrap it in sqlite-utils."""
-    conn = sqlite3.connect(
-        str(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("PRAGMA journal_mode=WAL")
+    """Open the database file in WAL autocommit mode and wrap it in sqlite-utils.
+
+    The file is created 0600 (SQLite gives its -wal and -shm the database's mode), and an
+    existing file readable by others is tightened: every household is in it."""
+    from server.security import make_private, private_umask
+
+    with private_umask():
+        conn = sqlite3.connect(
+            str(path),
+            timeout=busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+    if str(path) != ":memory:":
+        for suffix in ("", "-wal", "-shm"):
+            make_private(f"{path}{suffix}")
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -142,13 +154,20 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
 def init_app(app: Flask) -> None:
     """Register teardown, migrate the database and seed the province's communes."""
     app.teardown_appcontext(close_db)
-    Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
+    with _private_folders():
+        Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
     db = open_app_db(app)
     try:
         upgrade(db)
         seed_communes(db, app.config["PROVINCE"])
     finally:
         db.conn.close()
+
+
+def _private_folders():
+    from server.security import private_umask
+
+    return private_umask()  # folders made here are 0700; existing ones are left alone
 
 
 # --- migrations ---------------------------------------------------------------------------

@@ -255,3 +255,11 @@ def make_private(path: str | Path) -> None:
     wanted = PRIVATE_FOLDER if path.is_dir() else PRIVATE_FILE
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         path.chmod(wanted)
+
+
+def write_private(path: str | Path, data: bytes) -> None:
+    """Write an export or backup readable by its owner only (0600, also when it existed)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(handle, "wb") as out:
+        os.fchmod(out.fileno(), PRIVATE_FILE)
+        out.write(data)

@@ -51,6 +51,7 @@ def report(round_label: str, which: str, fmt: str, output: Path, database: str |
     from server.queries.rounds import get_round
     from server.queries.users import audit
     from server.reports import build_tables, write_csv, write_xlsx
+    from server.security import write_private
 
     app = create_app({"DATABASE": os.path.abspath(database)} if database else None)
     db = open_app_db(app)
@@ -67,7 +68,7 @@ def report(round_label: str, which: str, fmt: str, output: Path, database: str |
             data, kind = write_xlsx(tables), "xlsx"
         else:
             data, kind = write_csv(tables)
-        output.write_bytes(data)
+        write_private(output, data)  # 0600: exports stay with their owner
         audit(db, "export", target=round_label, details={"what": f"{which}.{fmt}", "cli": True})
     finally:
         db.conn.close()
