@@ -33,6 +33,14 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],
+    # Tablets (docs/tablets.md): the scheme://host[:port] tablets use to reach this server
+    # (every absolute URL: formList, manifest, media, QR codes); None = as the request came.
+    "PUBLIC_URL": None,
+    # Per-device token URLs (/key/<token>/formList ...): Collect's only sign-in over plain http.
+    "OPENROSA_TOKEN_URLS": True,
+    # A reverse proxy whose X-Forwarded-* headers waitress trusts (`serve --trusted-proxy`).
+    "TRUSTED_PROXY": None,
+    "TRUSTED_PROXY_HEADERS": ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-for"],
 }
 
 ENV_PREFIX = "POVCENSUS_"
@@ -128,6 +136,14 @@ def _finish_config(app: Flask) -> None:
     if str(app.config["SQLITE_SYNCHRONOUS"]).upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
         raise ConfigError("SQLITE_SYNCHRONOUS must be one of OFF, NORMAL, FULL, EXTRA")
     app.config["PROVINCE"] = str(app.config["PROVINCE"]).zfill(2)
+    _check_public_url(app.config["PUBLIC_URL"])
+
+
+def _check_public_url(url: str | None) -> None:
+    from urllib.parse import urlsplit
+
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        raise ConfigError(f"PUBLIC_URL must look like https://host[:port], not {url!r}")
 
 
 def _instance_secret(instance: Path) -> str:
@@ -156,13 +172,16 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from server import api, auth, openrosa
+    from server import api, auth, enrolment, log_redaction, openrosa
 
     csrf = app.extensions["csrf_protect"]
     app.register_blueprint(auth.bp)
     # Token-authenticated machine endpoints carry no session cookie: CSRF does not apply.
     app.register_blueprint(csrf.exempt(api.bp))
     app.register_blueprint(csrf.exempt(openrosa.bp))
+    app.register_blueprint(csrf.exempt(openrosa.key_bp))
+    app.register_blueprint(enrolment.bp)
+    log_redaction.install()  # device tokens in URL paths never reach a log line
     for name in ("server.review", "server.province"):
         _register_optional(app, name)
     if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):

@@ -294,6 +294,15 @@ def m002_device_token_expiry(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE devices ADD COLUMN expires_at TEXT")
 
 
+def m020_form_versions(conn: sqlite3.Connection) -> None:
+    """Every form version ever served: their finalized instances stay acceptable until retired."""
+    conn.execute(
+        "CREATE TABLE form_versions (form_id TEXT NOT NULL, version TEXT NOT NULL,"
+        " md5 TEXT NOT NULL, first_served_at TEXT NOT NULL, retired_at TEXT,"
+        " PRIMARY KEY (form_id, version))"
+    )
+
+
 # --- seeding ------------------------------------------------------------------------------
 
 _COMMUNE_FIELDS = ("code", "province_code", "province", "name", "kind", "lat", "lon", "area_km2")

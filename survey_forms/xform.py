@@ -324,14 +324,17 @@ def convert_xlsform(*, province: str | None = None) -> tuple[bytes, list[str]]:
 # --- instance → record ---------------------------------------------------------------------------
 
 
-def instance_to_household(xml: bytes) -> dict[str, Any]:
+def instance_to_household(xml: bytes, *, check_version: bool = True) -> dict[str, Any]:
     """An ODK submission instance of this form → the canonical record plus `meta`.
 
     Raises `XFormInstanceError` (a `ValueError`, message in Vietnamese and English) when the
     XML is malformed, belongs to another form or version, or has no instanceID.
+    `check_version=False` leaves the version to the caller (a server accepts every version it
+    has served): it is returned as `meta["form_version"]`, and the record is read in the
+    current format.
     """
     root = _parse(xml)
-    _check_form(root)
+    _check_form(root, check_version=check_version)
     record: dict[str, Any] = {"form_id": FORM_ID, "form_version": FORM_VERSION}
     children = _children(root)
     for section in QUESTIONNAIRE.sections:
@@ -344,6 +347,8 @@ def instance_to_household(xml: bytes) -> dict[str, Any]:
         else:
             record[section.id] = _read_group(section, children.get(section.id, [None])[0])
     record["meta"] = _read_meta(children)
+    if not check_version:
+        record["meta"]["form_version"] = root.get("version")
     return record
 
 
@@ -389,7 +394,7 @@ def _parse(xml: bytes) -> Element:
         ) from None
 
 
-def _check_form(root: Element) -> None:
+def _check_form(root: Element, *, check_version: bool = True) -> None:
     form_id, version = root.get("id"), root.get("version")
     if form_id != FORM_ID:
         raise XFormInstanceError(
@@ -397,7 +402,7 @@ def _check_form(root: Element) -> None:
             f"Bản gửi thuộc biểu mẫu {form_id!r}, không phải {FORM_ID}.",
             f"The submission belongs to form {form_id!r}, not {FORM_ID}.",
         )
-    if version != FORM_VERSION:
+    if check_version and version != FORM_VERSION:
         raise XFormInstanceError(
             "unknown_version",
             f"Phiên bản biểu mẫu {version!r} không được hỗ trợ (hỗ trợ: {FORM_VERSION}).",
