@@ -38,7 +38,9 @@ from server.db import get_db, transaction, utcnow
 from server.ingest import Submission, ingest
 from server.multipart import MultipartError, Part, parse_multipart
 from server.queries import forms as form_queries
-from server.queries.users import User, user_for_token
+from server.queries import tablet_media
+from server.queries.rounds import open_round_for
+from server.queries.users import User, commune_scope, user_for_token
 
 bp = Blueprint("openrosa", __name__)
 # The same views under a per-device token URL: /key/<token>/formList, /key/<token>/submission...
@@ -230,9 +232,34 @@ def form_download(form_id: str) -> Response:
 
 @bp.get("/forms/<form_id>/manifest")
 def form_manifest(form_id: str) -> Response:
+    """The form's media: last round's households of this user's communes (households.csv)."""
     if form_id != served_form()[0]:
         return openrosa_message(404, f"Không có biểu mẫu {form_id}. / No form {form_id}.")
-    return _xml(f'<manifest xmlns="{NS_MANIFEST}"/>', 200)
+    data = _households_csv()
+    url = absolute_url("form_media", form_id=form_id, filename=tablet_media.HOUSEHOLDS_CSV)
+    body = (
+        f'<manifest xmlns="{NS_MANIFEST}"><mediaFile>'
+        f"<filename>{tablet_media.HOUSEHOLDS_CSV}</filename>"
+        f"<hash>md5:{hashlib.md5(data).hexdigest()}</hash>"  # noqa: S324 (OpenRosa's hash)
+        f"<downloadUrl>{escape(url)}</downloadUrl>"
+        "</mediaFile></manifest>"
+    )
+    return _xml(body, 200)
+
+
+@bp.get("/forms/<form_id>/media/<filename>")
+def form_media(form_id: str, filename: str) -> Response:
+    if form_id != served_form()[0] or filename != tablet_media.HOUSEHOLDS_CSV:
+        return openrosa_message(404, f"Không có tệp {filename}. / No file {filename}.")
+    return Response(_households_csv(), status=200, content_type="text/csv; charset=utf-8")
+
+
+def _households_csv() -> bytes:
+    """Households assigned this round in the communes the signed-in user may submit for."""
+    db, province = get_db(), current_app.config["PROVINCE"]
+    review_round = open_round_for(db, province)
+    communes = commune_scope(db, g.user, province)
+    return tablet_media.households_csv(db, review_round and review_round["id"], communes)
 
 
 # --- submissions --------------------------------------------------------------------------
@@ -369,6 +396,7 @@ for _rule, _view, _methods in (
     ("/formList", form_list, ["GET"]),
     ("/forms/<form_id>.xml", form_download, ["GET"]),
     ("/forms/<form_id>/manifest", form_manifest, ["GET"]),
+    ("/forms/<form_id>/media/<filename>", form_media, ["GET"]),
     ("/submission", submission, ["HEAD", "POST"]),
 ):
     key_bp.add_url_rule(_rule, _view.__name__, _view, methods=_methods)

@@ -69,6 +69,7 @@ SURVEY_COLUMNS = (
     "choice_filter",
     "default",
     "appearance",
+    "trigger",
 )
 CHOICE_COLUMNS = ("list_name", "name", f"label::{VI}", f"label::{EN}", "province")
 REQUIRED_MESSAGE = ("Câu hỏi này bắt buộc phải trả lời.", "This question must be answered.")
@@ -110,7 +111,7 @@ def _write_sheet(sheet: Any, columns: tuple[str, ...], rows: list[dict[str, Any]
 
 
 def _survey_rows() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = _picker_rows()
     for section in QUESTIONNAIRE.sections:
         rows.extend(_group_rows(section))
         if section.id == "identification":
@@ -118,7 +119,65 @@ def _survey_rows() -> list[dict[str, Any]]:
         if section.id == "members":
             rows.append(_calculate("head_count", "count(${relation}[. = 'head'])"))
             rows.append(_roster_check())
+    for row in rows:
+        if row.get("name") in PREFILLED and row.get("type", "").split()[0] in (
+            "text",
+            "select_one",
+        ):
+            row["trigger"] = f"${{{PICKER}}}"  # set when the pick changes, still editable
+            row["calculation"] = _picked(PREFILLED[row["name"]])
     return rows
+
+
+# --- the household picker -----------------------------------------------------------------------
+# The form's first question picks last round's household to revisit, or "new household". The
+# list is form media, `households.csv` (columns name, label, household_id, head_name, village,
+# commune_code, previous_class; its first row is the "new" choice): the server writes it for
+# the enumerator's own communes (server/queries/tablet_media.py). Picking a household fills in
+# the identification answers the commune already knows; the enumerator can still change them.
+# The picker nodes are form-only: they are not part of the record.
+
+HOUSEHOLDS_FILE = "households.csv"
+PICKER = "previous_household"
+NEW_HOUSEHOLD = "new"
+PREFILLED = {  # question -> households.csv column
+    "household_id": "household_id",
+    "commune_code": "commune_code",
+    "village": "village",
+    "head_name": "head_name",
+}
+
+
+def _picked(column: str) -> str:
+    """The picked household's `column`, or '' for a new household."""
+    return (
+        f"if(${{{PICKER}}} = '{NEW_HOUSEHOLD}', '', "
+        f"instance('{HOUSEHOLDS_FILE.rsplit('.', 1)[0]}')/root/item[name = ${{{PICKER}}}]/{column})"
+    )
+
+
+def _picker_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "type": f"select_one_from_file {HOUSEHOLDS_FILE}",
+            "name": PICKER,
+            f"label::{VI}": "Hộ cần rà soát",
+            f"label::{EN}": "Household to review",
+            f"hint::{VI}": "Chọn hộ đã rà soát năm trước để thăm lại, hoặc “Hộ mới”",
+            f"hint::{EN}": "Pick last round's household to revisit, or “New household”",
+            "required": "yes",
+            **_required_messages(),
+            "appearance": "minimal autocomplete",
+        },
+        _calculate("previous_class", _picked("previous_class")),
+        {
+            "type": "note",
+            "name": "previous_class_note",
+            f"label::{VI}": "Xếp loại kỳ trước: ${previous_class}",
+            f"label::{EN}": "Last round's class: ${previous_class}",
+            "relevant": "${previous_class} != ''",
+        },
+    ]
 
 
 def _group_rows(group: Group) -> list[dict[str, Any]]:
