@@ -7,10 +7,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import subprocess
+import time
 import uuid
+from pathlib import Path
 
 import pytest
-from collect_replay import CollectClient, Served, TlsProxy, fill_instance, self_signed_certificate
+import requests
+from collect_replay import (
+    CollectClient,
+    Served,
+    TlsProxy,
+    fill_instance,
+    free_port,
+    self_signed_certificate,
+)
 from conftest import _test_config, example_household, new_household_id, start_live_server
 
 FORM_ID = "povcensus_household"
@@ -372,3 +384,72 @@ def test_a_bad_public_url_stops_the_start(tmp_path):
             {**_test_config(tmp_path / "x.sqlite3"), "PUBLIC_URL": "rasoat.example.vn"},
             instance_path=str(tmp_path),
         )
+
+
+# --- the documented nginx configuration, for real ---------------------------------------------
+
+
+def _documented_block(language: str) -> str:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "tablets.md").read_text("utf-8")
+    return text.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="Debian's nginx is not installed")
+def test_documented_nginx_config_serves_collect_over_https(lan_server, certificate, tmp_path):
+    """docs/tablets.md's nginx block, with only addresses and paths replaced, in front of
+    `serve --trusted-proxy 127.0.0.1`: Collect's sequence over https, tokens not in its log."""
+    server = Served(lan_server.directory, lan_server.database, "--trusted-proxy", "127.0.0.1")
+    port = free_port()
+    cert, key = certificate
+    site = (
+        _documented_block("nginx")
+        .replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+        .replace("server_name rasoat.hatinh.gov.vn;", "server_name 127.0.0.1;")
+        .replace("/etc/letsencrypt/live/rasoat.hatinh.gov.vn/fullchain.pem", str(cert))
+        .replace("/etc/letsencrypt/live/rasoat.hatinh.gov.vn/privkey.pem", str(key))
+        .replace("/var/log/nginx/povcensus.log", str(tmp_path / "access.log"))
+        .replace("127.0.0.1:8000", f"127.0.0.1:{server.port}")
+    )
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; daemon off;\n"
+        "events {}\n"
+        f"http {{ client_body_temp_path {tmp_path}; proxy_temp_path {tmp_path};\n{site}\n}}\n"
+    )
+    nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
+    try:
+        url = f"https://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                requests.get(url, verify=str(cert), timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        username, token = lan_server.enumerator(communes=("18496",))
+        for collect in (
+            CollectClient(url, username, token, verify=str(cert)),  # Basic over https
+            CollectClient(f"{url}/key/{token}", verify=str(cert)),  # the QR code's token URL
+        ):
+            form, xml = download_and_fill(collect, new_record())
+            assert form["downloadUrl"].startswith(collect.server_url + "/forms/")
+            assert collect.submit(xml).status_code == 201
+            collect.close()
+        log = (tmp_path / "access.log").read_text()
+        assert "/key/[redacted]/submission" in log and token not in log
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+        server.stop()
+
+
+def test_tablet_commands_and_options_are_documented():
+    from server.cli import forms, serve, tokens
+
+    server_doc = (Path(__file__).resolve().parents[1] / "docs" / "server.md").read_text("utf-8")
+    tablets_doc = (Path(__file__).resolve().parents[1] / "docs" / "tablets.md").read_text("utf-8")
+    for command in forms.commands:
+        assert f"povcensus forms {command}" in server_doc
+    for command in (serve, tokens.commands["issue"]):
+        for param in command.params:
+            assert any(f"{name}" in server_doc for name in param.opts), param.opts
+    for needed in ("--public-url", "--trusted-proxy", "--qr", "/devices/enrol", "households.csv"):
+        assert needed in tablets_doc
