@@ -10,10 +10,9 @@ a `povcensus serve` started with extra options — for tests of the two tablet d
   `<server URL>/submission`; every request carries `X-OpenRosa-Version: 1.0` and a `Date`.
 Every request is logged (method, URL, status, whether credentials were sent) for assertions.
 
-`fill_instance(xform, record, instance_id)` fills an instance of the served XForm: it parses the
-downloaded form's primary instance template and fills it with the record's answers, keeping
-every element of the template (form-only nodes such as `survey_year`, `roster_check` and the
-household picker included) — it is not a JavaRosa engine (see docs/tablets.md).
+`fill_instance(xform, answers)` fills the downloaded form's primary instance template with an
+instance's answers, keeping every element of the template — a fallback without Java; the
+deployment tests fill with JavaRosa itself (tests/javarosa_fill.py).
 """
 
 from __future__ import annotations

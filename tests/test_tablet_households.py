@@ -10,6 +10,7 @@ import io
 import json
 import uuid
 
+import javarosa_fill
 import pytest
 from collect_replay import CollectClient, fill_instance
 from conftest import example_household, new_household_id, start_live_server
@@ -130,27 +131,74 @@ def test_md5_changes_when_a_household_is_added(last_year):
     collect.close()
 
 
-def test_revisiting_a_picked_household_and_a_new_one_are_both_accepted(last_year):
+@pytest.fixture(scope="module")
+def javarosa(tmp_path_factory):
+    return javarosa_fill.make_filler(tmp_path_factory)
+
+
+IDENTIFICATION = "/povcensus_household/identification/"
+PREFILLED_PATHS = tuple(
+    IDENTIFICATION + q for q in ("household_id", "commune_code", "village", "head_name")
+)
+
+
+def test_javarosa_prefills_a_picked_household_and_leaves_a_new_one_to_type(last_year, javarosa):
+    """JavaRosa (Collect's engine) fills the downloaded form with the downloaded households.csv:
+    picking last round's household fills household id, commune, village and head name from the
+    list (the answers given to JavaRosa leave them out); both submissions are accepted."""
+    from survey_forms.xform import household_to_instance
+
     _username, token = last_year.enumerator(communes=(OWN,))
     collect = CollectClient(f"{last_year.url}/key/{token}")
     (form,) = collect.form_list()
     xform = collect.get(form["downloadUrl"]).content
     assert b'src="jr://file-csv/households.csv"' in xform
-    from survey_forms.xform import household_to_instance
-
-    revisit = dict(last_year.households[0], head_name="Lê Văn Một")
-    for record, picked in ((revisit, revisit["household_id"]), (example_household(), "new")):
-        if picked == "new":
-            record["household_id"] = new_household_id(OWN)
-        answers = household_to_instance(record, instance_id=f"uuid:{uuid.uuid4()}")
-        xml = fill_instance(xform, answers, {"previous_household": picked})
+    media, _rows, data = _households_file(collect)
+    revisit = last_year.households[1]
+    new = example_household(household_id=new_household_id(OWN), head_name="Hộ Mới Tinh")
+    for record, picked, omit in (
+        (revisit, revisit["household_id"], PREFILLED_PATHS),
+        (new, "new", ()),
+    ):
+        answers = household_to_instance(record, instance_id="uuid:ignored")
+        xml = javarosa(
+            xform,
+            {media["filename"]: data},
+            answers,
+            {"/povcensus_household/previous_household": picked},
+            omit,
+        )
         assert f"<previous_household>{picked}</previous_household>".encode() in xml
+        if picked != "new":  # last round's class shown to the enumerator, from the list
+            assert "<previous_class>Hộ ".encode() in xml
+        assert b"uuid:ignored" not in xml  # JavaRosa made the instance id, as Collect does
         assert collect.submit(xml).status_code == 201
         stored = last_year.db().execute(
             "SELECT record FROM households WHERE round_id = ? AND household_id = ?",
             [last_year.round["id"], record["household_id"]],
         )
-        assert json.loads(stored.fetchone()[0])["head_name"] == record["head_name"]
+        kept = json.loads(stored.fetchone()[0])
+        assert (kept["head_name"], kept["village"], kept["commune_code"]) == (
+            record["head_name"],
+            record["village"],
+            OWN,
+        )
+    collect.close()
+
+
+def test_the_template_filled_instance_is_accepted_too(last_year):
+    """Without Java: the served form's instance template, every element kept, filled."""
+    from survey_forms.xform import household_to_instance
+
+    _username, token = last_year.enumerator(communes=(OWN,))
+    collect = CollectClient(f"{last_year.url}/key/{token}")
+    (form,) = collect.form_list()
+    xform = collect.get(form["downloadUrl"]).content
+    record = example_household(household_id=new_household_id(OWN))
+    answers = household_to_instance(record, instance_id=f"uuid:{uuid.uuid4()}")
+    xml = fill_instance(xform, answers, {"previous_household": "new"})
+    assert b"<previous_household>new</previous_household>" in xml
+    assert collect.submit(xml).status_code == 201
     collect.close()
 
 

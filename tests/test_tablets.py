@@ -13,19 +13,20 @@ import time
 import uuid
 from pathlib import Path
 
+import javarosa_fill
 import pytest
 import requests
 from collect_replay import (
     CollectClient,
     Served,
     TlsProxy,
-    fill_instance,
     free_port,
     self_signed_certificate,
 )
 from conftest import _test_config, example_household, new_household_id, start_live_server
 
 FORM_ID = "povcensus_household"
+PICKER = "/povcensus_household/previous_household"
 
 
 def instance_xml(record: dict, instance_id: str | None = None, version: str | None = None) -> bytes:
@@ -41,18 +42,26 @@ def new_record(commune: str = "18496") -> dict:
     return example_household(household_id=new_household_id(commune), commune_code=commune)
 
 
-def download_and_fill(collect: CollectClient, record: dict) -> tuple[dict, bytes]:
-    """formList → download (md5 checked) → manifest (every media file fetched) → filled
-    instance of the downloaded form."""
+def download_and_fill(collect: CollectClient, record: dict, javarosa) -> tuple[dict, bytes]:
+    """formList → download (md5 checked) → manifest (every media file fetched, md5 checked) →
+    the downloaded form filled by JavaRosa with the record's answers ("new household")."""
     (form,) = collect.form_list()
     xform = collect.get(form["downloadUrl"])
     assert xform.status_code == 200
     assert form["hash"] == "md5:" + hashlib.md5(xform.content).hexdigest()
-    for media in collect.manifest(form["manifestUrl"]):
-        answer = collect.get(media["downloadUrl"])
+    media = {}
+    for item in collect.manifest(form["manifestUrl"]):
+        answer = collect.get(item["downloadUrl"])
         assert answer.status_code == 200
-        assert media["hash"] == "md5:" + hashlib.md5(answer.content).hexdigest()
-    return form, fill_instance(xform.content, instance_xml(record))
+        assert item["hash"] == "md5:" + hashlib.md5(answer.content).hexdigest()
+        media[item["filename"]] = answer.content
+    xml = javarosa(xform.content, media, instance_xml(record), {PICKER: "new"})
+    return form, xml
+
+
+@pytest.fixture(scope="module")
+def javarosa(tmp_path_factory):
+    return javarosa_fill.make_filler(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +76,13 @@ def lan_server(tmp_path_factory):
 # --- (a) plain http, token URL ------------------------------------------------------------------
 
 
-def test_http_token_url_runs_collects_whole_sequence(lan_server):
+def test_http_token_url_runs_collects_whole_sequence(lan_server, javarosa):
     username, token = lan_server.enumerator(communes=("18496",))
     server_url = f"{lan_server.url}/key/{token}"
     # Collect holds a username and password too, but over http it never sends them
     collect = CollectClient(server_url, username, token)
     record = new_record()
-    form, xml = download_and_fill(collect, record)
+    form, xml = download_and_fill(collect, record, javarosa)
     assert form["formID"] == FORM_ID
     for key in ("downloadUrl", "manifestUrl"):  # every absolute URL stays under the token URL
         assert form[key].startswith(server_url + "/"), form[key]
@@ -119,10 +128,10 @@ def test_revoking_the_token_or_disabling_the_user_stops_it_at_once(lan_server):
         client.close()
 
 
-def test_a_token_url_never_reaches_another_communes_household(lan_server):
+def test_a_token_url_never_reaches_another_communes_household(lan_server, javarosa):
     _username, token = lan_server.enumerator(communes=("18496",))
     collect = CollectClient(f"{lan_server.url}/key/{token}")
-    _form, xml = download_and_fill(collect, new_record("18502"))
+    _form, xml = download_and_fill(collect, new_record("18502"), javarosa)
     answer = collect.submit(xml)
     assert answer.status_code == 403 and "18502" in answer.text
     collect.close()
@@ -142,13 +151,15 @@ def _served_behind_proxy(lan_server, certificate, *options):
     return server, TlsProxy(server.url, cert, key).start()
 
 
-def test_https_proxy_with_basic_auth_runs_collects_whole_sequence(lan_server, certificate):
+def test_https_proxy_with_basic_auth_runs_collects_whole_sequence(
+    lan_server, certificate, javarosa
+):
     server, proxy = _served_behind_proxy(lan_server, certificate, "--trusted-proxy", "127.0.0.1")
     try:
         username, token = lan_server.enumerator(communes=("18496",))
         collect = CollectClient(proxy.url, username, token, verify=str(certificate[0]))
         record = new_record()
-        form, xml = download_and_fill(collect, record)
+        form, xml = download_and_fill(collect, record, javarosa)
         # the proxy's scheme and host, not waitress' http://127.0.0.1:<port>
         assert form["downloadUrl"].startswith(proxy.url + "/forms/")
         assert form["manifestUrl"].startswith(proxy.url + "/forms/")
@@ -395,7 +406,9 @@ def _documented_block(language: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="Debian's nginx is not installed")
-def test_documented_nginx_config_serves_collect_over_https(lan_server, certificate, tmp_path):
+def test_documented_nginx_config_serves_collect_over_https(
+    lan_server, certificate, tmp_path, javarosa
+):
     """docs/tablets.md's nginx block, with only addresses and paths replaced, in front of
     `serve --trusted-proxy 127.0.0.1`: Collect's sequence over https, tokens not in its log."""
     server = Served(lan_server.directory, lan_server.database, "--trusted-proxy", "127.0.0.1")
@@ -429,7 +442,7 @@ def test_documented_nginx_config_serves_collect_over_https(lan_server, certifica
             CollectClient(url, username, token, verify=str(cert)),  # Basic over https
             CollectClient(f"{url}/key/{token}", verify=str(cert)),  # the QR code's token URL
         ):
-            form, xml = download_and_fill(collect, new_record())
+            form, xml = download_and_fill(collect, new_record(), javarosa)
             assert form["downloadUrl"].startswith(collect.server_url + "/forms/")
             assert collect.submit(xml).status_code == 201
             collect.close()
