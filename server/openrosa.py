@@ -202,7 +202,7 @@ def form_list() -> Response:
     """The forms this server takes. `?formID=` narrows the list to that form (an empty list
     for another id); other query parameters (`verbose`, `deviceID`) are ignored, as Collect
     expects."""
-    form_id, version, data, md5 = served_form()
+    form_id, version, _data, md5 = served_form()
     wanted = request.args.get("formID")
     if wanted and wanted != form_id:
         return _xml(f'<xforms xmlns="{NS_FORMLIST}"/>', 200)

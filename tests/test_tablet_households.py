@@ -218,3 +218,34 @@ def test_the_form_prefills_from_the_picked_household():
         )
     first_control = xml.split("<h:body>", 1)[1].split(">", 1)[0]
     assert "previous_household" in first_control  # the first question of the form
+
+
+def test_javarosa_reads_names_with_commas_and_quotes_from_the_list(db, open_round, javarosa):
+    from server.queries.households import add_change
+    from server.queries.tablet_media import households_csv
+    from survey_forms.xform import build_xform, household_to_instance
+
+    review_round = open_round()
+    household_id = new_household_id(OWN)
+    listed = {"head_name": 'Lê "Út", Văn', "village": "Thôn 2, xóm Đồng", "commune_code": OWN}
+    add_change(
+        db,
+        kind="assignment",
+        household_id=household_id,
+        commune_code=OWN,
+        data={"record": {**listed, "household_id": household_id}},
+        round_id=review_round["id"],
+    )
+    data = households_csv(db, review_round["id"], [OWN])
+    xml = javarosa(
+        build_xform(province="42"),
+        {"households.csv": data},
+        household_to_instance(example_household(), instance_id="uuid:x"),
+        {"/povcensus_household/previous_household": household_id},
+        PREFILLED_PATHS,
+    )
+    from survey_forms.xform import instance_to_household
+
+    record = instance_to_household(xml)
+    assert {key: record[key] for key in listed} == listed
+    assert record["household_id"] == household_id
