@@ -342,8 +342,9 @@ def tokens_issue(
     if qr_file:
         from server import qr
 
-        server_url = qr.token_server_url(base_url, token)
-        settings = qr.collect_settings(server_url, username=username)
+        settings = qr.enrolment_settings(
+            base_url, username, token, token_urls=bool(app.config["OPENROSA_TOKEN_URLS"])
+        )
         with open(qr_file, "wb") as handle:
             handle.write(qr.qr_png(qr.encode_settings(settings)))
         click.echo(f"QR code for ODK Collect written to {qr_file}")

@@ -72,8 +72,11 @@ def enrol(actor: User, enumerator: User, device_name: str) -> dict[str, Any]:
         details={"device_id": device_id, "via": "qr"},
         ip=request.remote_addr,
     )
-    settings = qr.collect_settings(
-        qr.token_server_url(base_url(), token), username=enumerator.username
+    settings = qr.enrolment_settings(
+        base_url(),
+        enumerator.username,
+        token,
+        token_urls=bool(current_app.config["OPENROSA_TOKEN_URLS"]),
     )
     return {
         "user": enumerator,

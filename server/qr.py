@@ -50,6 +50,17 @@ def collect_settings(
     }
 
 
+def enrolment_settings(
+    base_url: str, username: str, token: str, *, token_urls: bool = True
+) -> dict[str, Any]:
+    """A device's settings: its token URL (works over http and https); with token URLs
+    switched off (`OPENROSA_TOKEN_URLS = false`), the plain server URL with Basic credentials
+    (username, the token as password), which Collect sends only over https."""
+    if token_urls:
+        return collect_settings(token_server_url(base_url, token), username=username)
+    return collect_settings(base_url.rstrip("/"), username=username, password=token)
+
+
 def encode_settings(settings: dict[str, Any]) -> str:
     """The QR text: base64(zlib(compact JSON)), as Collect reads it."""
     raw = json.dumps(settings, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -177,6 +177,19 @@ def test_the_commune_sheet_has_one_code_per_enumerator_of_that_commune(
     assert sorted(names) == ["dtv-own", "dtv-own-2"]  # not the foreign one, not the disabled one
 
 
+def test_without_token_urls_the_code_carries_basic_credentials(client, app, people):
+    from server import qr
+
+    app.config.update(OPENROSA_TOKEN_URLS=False, PUBLIC_URL="https://rasoat.example.vn")
+    _as(client, people["admin"])
+    page = client.post("/devices/enrol", data={"username": "dtv-own"}).data.decode()
+    (uri,) = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    general = qr.decode_settings(read_qr(base64.b64decode(uri)))["general"]
+    assert general["server_url"] == "https://rasoat.example.vn"
+    assert general["username"] == "dtv-own" and general["password"].startswith("pvc_")
+    assert general["password"] in page
+
+
 def test_public_url_is_used_in_the_codes(client, app, people):
     from server import qr
 
