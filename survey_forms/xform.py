@@ -14,7 +14,9 @@ does the reverse, as ODK Collect would, for tests and demos.
 The instance mirrors the record: identification answers sit in an `identification` group
 (flattened in the record), `dwelling` and `income` are groups, `members` is the repeat. A few
 form-only nodes exist for the form's own logic and are not part of the record:
-`survey_year`, `head_count`, `roster_check`, `income/sources_known`, `income/scorecard_used`.
+`survey_year`, `head_count`, `roster_check`, `income/sources_known`, `income/scorecard_used`,
+and the household picker that opens the form (`previous_household`, `previous_class`; see
+"the household picker" below).
 """
 
 from __future__ import annotations
