@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "tokens": "server.cli:tokens",
     "rounds": "server.cli:rounds",
     "rescore": "server.cli:rescore",
+    "forms": "server.cli:forms",
     "demo": "server.demo:demo",
     "report": "server.province.cli:report",
     "sync": "offline_sync.cli:sync",

@@ -36,10 +36,17 @@ DEFAULTS: dict[str, Any] = {
     # --- security (issue 9; docs/server.md "Security model") ---
     "SESSION_LIFETIME_HOURS": 10,  # a web sign-in lasts one working day
     "SESSION_COOKIE_SAMESITE": "Lax",  # Flask's own key; our default
-    "PUBLIC_URL": None,  # e.g. https://povcensus.example.vn: https makes the cookie Secure
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",  # failed sign-ins (Flask-Limiter)
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute; 200 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",  # Flask-Limiter's; per process unless shared
+    # Tablets (docs/tablets.md): the scheme://host[:port] tablets use to reach this server
+    # (every absolute URL: formList, manifest, media, QR codes); None = as the request came.
+    "PUBLIC_URL": None,
+    # Per-device token URLs (/key/<token>/formList ...): Collect's only sign-in over plain http.
+    "OPENROSA_TOKEN_URLS": True,
+    # A reverse proxy whose X-Forwarded-* headers waitress trusts (`serve --trusted-proxy`).
+    "TRUSTED_PROXY": None,
+    "TRUSTED_PROXY_HEADERS": ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-for"],
 }
 
 ENV_PREFIX = "POVCENSUS_"
@@ -144,6 +151,14 @@ def _finish_config(app: Flask) -> None:
     if str(app.config["SQLITE_SYNCHRONOUS"]).upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
         raise ConfigError("SQLITE_SYNCHRONOUS must be one of OFF, NORMAL, FULL, EXTRA")
     app.config["PROVINCE"] = str(app.config["PROVINCE"]).zfill(2)
+    _check_public_url(app.config["PUBLIC_URL"])
+
+
+def _check_public_url(url: str | None) -> None:
+    from urllib.parse import urlsplit
+
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        raise ConfigError(f"PUBLIC_URL must look like https://host[:port], not {url!r}")
 
 
 def _instance_secret(instance: Path) -> str:
@@ -176,13 +191,16 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from server import api, auth, openrosa
+    from server import api, auth, enrolment, log_redaction, openrosa
 
     csrf = app.extensions["csrf_protect"]
     app.register_blueprint(auth.bp)
     # Token-authenticated machine endpoints carry no session cookie: CSRF does not apply.
     app.register_blueprint(csrf.exempt(api.bp))
     app.register_blueprint(csrf.exempt(openrosa.bp))
+    app.register_blueprint(csrf.exempt(openrosa.key_bp))
+    app.register_blueprint(enrolment.bp)
+    log_redaction.install()  # device tokens in URL paths never reach a log line
     for name in ("server.review", "server.province"):
         _register_optional(app, name)
     if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):

@@ -73,17 +73,39 @@ def _db(app):
     type=click.IntRange(1, 64),
     help="Processes sharing the port (validation and scoring use one core per process).",
 )
+@click.option(
+    "--public-url",
+    help="scheme://host[:port] tablets use to reach the server (sets PUBLIC_URL).",
+)
+@click.option(
+    "--trusted-proxy",
+    help="Address of a reverse proxy whose X-Forwarded-* headers to trust (TRUSTED_PROXY).",
+)
 @DB_OPTION
 @_friendly
-def serve(host: str, port: int, threads: int, workers: int, database: str | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    threads: int,
+    workers: int,
+    database: str | None,
+    public_url: str | None = None,
+    trusted_proxy: str | None = None,
+) -> None:
     """Run the sync and review server on waitress (a production WSGI server).
 
     Example: povcensus serve --host 0.0.0.0 --port 8000 --workers 2 --db /srv/povcensus.sqlite3
+
+    Behind an HTTPS proxy: povcensus serve --trusted-proxy 127.0.0.1 --public-url https://host
     """
     import gc
     import socket
 
     app = _app(database)  # migrates the database once, before any worker starts
+    _apply_serve_options(app, public_url, trusted_proxy)
+    warning = insecure_listen_warning(app, host)
+    if warning:
+        click.echo(warning, err=True)
     # Everything loaded so far lives as long as the process: keep the cyclic garbage collector
     # from scanning it again and again while requests allocate (and share it across fork).
     gc.freeze()
@@ -99,6 +121,50 @@ def serve(host: str, port: int, threads: int, workers: int, database: str | None
             os.kill(pid, signal.SIGTERM)
 
 
+def _apply_serve_options(app, public_url: str | None, trusted_proxy: str | None) -> None:
+    from server import _check_public_url
+
+    if public_url:
+        _check_public_url(public_url)
+        app.config["PUBLIC_URL"] = public_url
+    if trusted_proxy:
+        app.config["TRUSTED_PROXY"] = trusted_proxy
+
+
+def insecure_listen_warning(app, host: str) -> str | None:
+    """One line when tablets could not sign in safely: listening beyond loopback with neither
+    an https PUBLIC_URL nor token URLs (Collect sends Basic credentials only over https)."""
+    import ipaddress
+
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    public = str(app.config.get("PUBLIC_URL") or "")
+    if loopback or public.startswith("https://") or app.config["OPENROSA_TOKEN_URLS"]:
+        return None
+    return (
+        f"warning: listening on {host} over plain http with OPENROSA_TOKEN_URLS off and no https"
+        " PUBLIC_URL: ODK Collect cannot sign in and passwords travel in clear text"
+        " (see docs/tablets.md)"
+    )
+
+
+def _proxy_options(app) -> dict[str, Any]:
+    """waitress' trusted-proxy settings: X-Forwarded-* from that address only, others cleared."""
+    proxy = app.config.get("TRUSTED_PROXY")
+    if not proxy:
+        return {}
+    headers = app.config.get("TRUSTED_PROXY_HEADERS") or []
+    if isinstance(headers, str):
+        headers = headers.replace(",", " ").split()
+    return {
+        "trusted_proxy": proxy,
+        "trusted_proxy_headers": {h.lower() for h in headers},
+        "clear_untrusted_proxy_headers": True,
+    }
+
+
 def _run_waitress(app, listener, threads: int) -> None:
     from waitress import create_server
 
@@ -110,6 +176,7 @@ def _run_waitress(app, listener, threads: int) -> None:
         max_request_body_size=2 * app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
         inbuf_overflow=4 * 1024 * 1024,  # a batch body stays in memory, not in a temp file
         ident="povcensus",
+        **_proxy_options(app),
     )
     server.run()
 
@@ -295,20 +362,47 @@ def tokens() -> None:
 @click.argument("username")
 @click.option("--device", "device_name", required=True, help="A name for the tablet or phone.")
 @click.option("--days", type=int, help="Expire after this many days (default: until revoked).")
+@click.option(
+    "--qr",
+    "qr_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write an ODK Collect enrolment QR code (PNG) with the device's token URL.",
+)
+@click.option("--url", "base_url", help="Server URL tablets use (default: the PUBLIC_URL setting).")
 @DB_OPTION
 @_friendly
-def tokens_issue(username: str, device_name: str, days: int | None, database: str | None) -> None:
+def tokens_issue(
+    username: str,
+    device_name: str,
+    days: int | None,
+    database: str | None,
+    qr_file: str | None = None,
+    base_url: str | None = None,
+) -> None:
     """Issue a device token for a user; it is shown once and stored only as a hash.
 
-    Example: povcensus tokens issue rsv-0012 --device tablet-07
+    Example: povcensus tokens issue rsv-0012 --device tablet-07 --qr tablet-07.png
     """
     from server.queries.users import audit, issue_token
 
-    db = _db(_app(database))
+    app = _app(database)
+    base_url = base_url or app.config.get("PUBLIC_URL")
+    if qr_file and not base_url:
+        raise click.UsageError("--qr needs the server URL: set PUBLIC_URL or pass --url")
+    db = _db(app)
     device_id, token = issue_token(db, username, device_name, days=days)
     audit(db, "token_issue", target=username, details={"device_id": device_id})
     click.echo(f"device {device_id} ({device_name}) for {username}; token (shown once):")
     click.echo(token)
+    if qr_file:
+        from server import qr
+
+        settings = qr.enrolment_settings(
+            base_url, username, token, token_urls=bool(app.config["OPENROSA_TOKEN_URLS"])
+        )
+        with open(qr_file, "wb") as handle:
+            handle.write(qr.qr_png(qr.encode_settings(settings)))
+        click.echo(f"QR code for ODK Collect written to {qr_file}")
 
 
 @tokens.command("revoke")
@@ -446,3 +540,48 @@ def rescore(round_label: str, standard: str, mode: str, database: str | None) ->
     audit(db, "rescore", target=round_label, details={"standard": standard, "mode": mode})
     for classification, households in sorted(counts.items(), key=lambda kv: str(kv[0])):
         click.echo(f"{classification}\t{households}")
+
+
+# --- forms --------------------------------------------------------------------------------
+
+
+@click.group()
+def forms() -> None:
+    """Form versions served to ODK Collect (their instances stay acceptable until retired)."""
+
+
+@forms.command("list")
+@DB_OPTION
+@_friendly
+def forms_list(database: str | None) -> None:
+    """List every form version served, and whether it is retired.
+
+    Example: povcensus forms list
+    """
+    from server.queries.forms import list_versions
+
+    for row in list_versions(_db(_app(database))):
+        state = f"retired {row['retired_at']}" if row["retired_at"] else "accepted"
+        click.echo(f"{row['form_id']}\t{row['version']}\t{row['first_served_at']}\t{state}")
+
+
+@forms.command("retire")
+@click.argument("version")
+@click.option("--form", "form_id", default="povcensus_household", show_default=True)
+@DB_OPTION
+@_friendly
+def forms_retire(version: str, form_id: str, database: str | None) -> None:
+    """Stop accepting instances of an old form version (their submissions get 422).
+
+    Example: povcensus forms retire 2025.1
+    """
+    from server.queries.forms import FormVersionError, retire_version
+    from server.queries.users import audit
+
+    db = _db(_app(database))
+    try:
+        retire_version(db, form_id, version)
+    except FormVersionError as error:
+        raise click.ClickException(str(error)) from error
+    audit(db, "form_version_retire", target=f"{form_id} {version}")
+    click.echo(f"retired {form_id} version {version}")

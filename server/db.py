@@ -317,6 +317,13 @@ def m010_session_generation(conn: sqlite3.Connection) -> None:
     """Server-side revocation of web sessions: a cookie is valid only for the generation it
     was issued under; logout, disabling and a password change bump it."""
     conn.execute("ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0")
+def m020_form_versions(conn: sqlite3.Connection) -> None:
+    """Every form version ever served: their finalized instances stay acceptable until retired."""
+    conn.execute(
+        "CREATE TABLE form_versions (form_id TEXT NOT NULL, version TEXT NOT NULL,"
+        " md5 TEXT NOT NULL, first_served_at TEXT NOT NULL, retired_at TEXT,"
+        " PRIMARY KEY (form_id, version))"
+    )
 
 
 # --- seeding ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ import sqlite_utils
 from offline_sync.protocol import ACCEPTED, CONFLICT, DUPLICATE, REJECTED
 from server import scoring_adapter
 from server.db import transaction, utcnow
+from server.queries import forms as form_queries
 from server.queries import rounds as round_queries
 from server.queries.users import User, commune_scope
 
@@ -94,8 +95,25 @@ def field_error(household_id: str | None, path: str, code: str, en: str, vi: str
     }
 
 
+# A rejection lists at most this many field errors, then one `more_errors` entry with the count:
+# a household with thousands of bad answers must not produce a multi-megabyte reply.
+MAX_LISTED_ERRORS = 30
+
+
 def rejected(sub_id: str, household_id: str | None, *errors: dict, forbidden=False) -> Outcome:
-    return Outcome(sub_id, household_id, REJECTED, errors=list(errors), forbidden=forbidden)
+    listed = list(errors[:MAX_LISTED_ERRORS])
+    if len(errors) > MAX_LISTED_ERRORS:
+        more = len(errors) - MAX_LISTED_ERRORS
+        listed.append(
+            field_error(
+                household_id,
+                "",
+                "more_errors",
+                f"... and {more} more errors ({len(errors)} in all); fix these first",
+                f"... và {more} lỗi khác (tổng cộng {len(errors)}); hãy sửa các lỗi trên trước",
+            )
+        )
+    return Outcome(sub_id, household_id, REJECTED, errors=listed, forbidden=forbidden)
 
 
 def ingest(
@@ -115,7 +133,7 @@ def ingest(
     earlier = _duplicate(db, sub)
     if earlier is not None:
         return earlier
-    problem = _check_envelope(sub, household_id)
+    problem = _check_envelope(sub, household_id, db)
     if problem is not None:
         return problem
     if scope is None:
@@ -263,8 +281,10 @@ def _current_household(db_or_conn, round_id: int, household_id: str):
     ).fetchone()
 
 
-def _check_envelope(sub: Submission, household_id: str | None) -> Outcome | None:
+def _check_envelope(sub: Submission, household_id: str | None, db=None) -> Outcome | None:
     form_id, form_version = scoring_adapter.form_identity()
+    # every version this server has served (and not retired) stays acceptable: see forms.py
+    accepted = form_queries.accepted_versions(db, form_id) if db is not None else {form_version}
     if sub.form_id != form_id:
         return rejected(
             sub.instance_id,
@@ -277,7 +297,7 @@ def _check_envelope(sub: Submission, household_id: str | None) -> Outcome | None
                 f"Biểu mẫu {sub.form_id!r} không được nhận; máy chủ nhận {form_id!r}",
             ),
         )
-    if sub.form_version != form_version:
+    if sub.form_version not in accepted:
         return rejected(
             sub.instance_id,
             household_id,

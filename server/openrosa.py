@@ -3,9 +3,22 @@
 What real clients depend on (architecture.md): every response carries `X-OpenRosa-Version: 1.0`
 and `Date`; `HEAD /submission` answers 204 (401 with a Basic challenge when not authenticated);
 `POST /submission` answers 201 (new), 202 (identical duplicate), 409 (conflict) and errors as an
-`OpenRosaResponse` — never 200 or 204 to a POST. Authentication is HTTP Basic with the device
-token as password (Collect's "server username/password"): the user name must be the account's
-username or the device's name. Serve it over HTTPS: Basic auth sends the token in clear text.
+`OpenRosaResponse` — never 200 or 204 to a POST.
+
+Two ways to sign in, because Collect registers Basic credentials only for `https` URLs and never
+sends them pre-emptively:
+
+- **Token URL** (`key_bp`, the shape ODK Central uses for App Users): the server URL
+  `<base>/key/<device token>` carries the device token in its path; everything under it answers
+  without a challenge. Revoking the token or disabling the user stops it at once (each request
+  looks the token up). Works over plain http on a commune LAN; the token is redacted from logs
+  (`server.log_redaction`).
+- **HTTP Basic** (`bp`) with the device token as password; the user name is the account's
+  username or the device's name. Only over HTTPS (Collect refuses it over http).
+
+Every absolute URL (formList, manifest, media) is built from `PUBLIC_URL` when set, else from the
+request as waitress saw it (with `--trusted-proxy`, the proxy's `X-Forwarded-*`), and a URL
+served under a token URL stays under it.
 """
 
 from __future__ import annotations
@@ -24,9 +37,14 @@ from server import scoring_adapter
 from server.db import get_db, transaction, utcnow
 from server.ingest import Submission, ingest
 from server.multipart import MultipartError, Part, parse_multipart
-from server.queries.users import User, user_for_token
+from server.queries import forms as form_queries
+from server.queries import tablet_media
+from server.queries.rounds import open_round_for
+from server.queries.users import User, commune_scope, user_for_token
 
 bp = Blueprint("openrosa", __name__)
+# The same views under a per-device token URL: /key/<token>/formList, /key/<token>/submission...
+key_bp = Blueprint("openrosa_key", __name__, url_prefix="/key/<token>")
 
 NS_RESPONSE = "http://openrosa.org/http/response"
 NS_FORMLIST = "http://openrosa.org/xforms/xformsList"
@@ -74,16 +92,25 @@ def openrosa_message(status: int, text: str, *, nature: str = "error") -> Respon
 
 
 @bp.after_request
+@key_bp.after_request
 def _openrosa_headers(response: Response) -> Response:
     response.headers["X-OpenRosa-Version"] = "1.0"
     response.headers["Date"] = formatdate(usegmt=True)
-    if request.endpoint == "openrosa.submission":
-        limit = current_app.config["OPENROSA_ACCEPT_CONTENT_LENGTH"]
-        response.headers["X-OpenRosa-Accept-Content-Length"] = str(limit)
+    if (request.endpoint or "").rsplit(".", 1)[-1] == "submission":
+        response.headers["X-OpenRosa-Accept-Content-Length"] = str(accept_content_length())
     return response
 
 
+def accept_content_length() -> int:
+    """What Collect may send in one POST: the setting, never more than the server accepts
+    (MAX_CONTENT_LENGTH, the whole request body including the multipart framing)."""
+    advertised = int(current_app.config["OPENROSA_ACCEPT_CONTENT_LENGTH"])
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return min(advertised, int(limit)) if limit else advertised
+
+
 @bp.errorhandler(413)
+@key_bp.errorhandler(413)
 def _too_large(_error) -> Response:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     return openrosa_message(
@@ -127,15 +154,61 @@ def _authenticate():
     return None
 
 
+@key_bp.url_value_preprocessor
+def _take_url_token(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.url_token = (values or {}).pop("token", None)
+
+
+@key_bp.before_request
+def _authenticate_url_token():
+    """No challenge under a token URL: the token in the path is the credential. A wrong,
+    revoked or expired token, or a disabled user, gets 403 (a challenge would make Collect ask
+    for a password it must not need)."""
+    if not current_app.config["OPENROSA_TOKEN_URLS"]:
+        return openrosa_message(404, "Không có địa chỉ này. / Not found.")
+    user = user_for_token(get_db(), g.get("url_token") or "")
+    if user is None:
+        return openrosa_message(
+            403,
+            "Mã thiết bị trong địa chỉ máy chủ không hợp lệ hoặc đã bị thu hồi; hãy quét lại mã QR"
+            " mới. / The device token in the server URL is invalid or revoked; scan a new QR code.",
+        )
+    g.user = user
+    return None
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL of an OpenRosa view, as the tablet must call it: under the token URL
+    when the request came through one; with PUBLIC_URL's scheme and host when set."""
+    blueprint = request.blueprint or bp.name
+    if blueprint == key_bp.name:
+        values["token"] = g.url_token
+    return public_base_url() + url_for(f"{blueprint}.{endpoint}", **values)
+
+
+def public_base_url() -> str:
+    """`PUBLIC_URL` without its trailing slash, else scheme://host of this request."""
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return str(public).rstrip("/")
+    return request.host_url.rstrip("/")
+
+
 # --- form list, download, manifest --------------------------------------------------------
 
 
 @bp.get("/formList")
 def form_list() -> Response:
-    """The forms this server takes (unknown query parameters are ignored, as Collect expects)."""
+    """The forms this server takes. `?formID=` narrows the list to that form (an empty list
+    for another id); other query parameters (`verbose`, `deviceID`) are ignored, as Collect
+    expects."""
     form_id, version, _data, md5 = served_form()
-    download = url_for("openrosa.form_download", form_id=form_id, _external=True)
-    manifest = url_for("openrosa.form_manifest", form_id=form_id, _external=True)
+    wanted = request.args.get("formID")
+    if wanted and wanted != form_id:
+        return _xml(f'<xforms xmlns="{NS_FORMLIST}"/>', 200)
+    form_queries.record_served(get_db(), form_id, version, md5)
+    download = absolute_url("form_download", form_id=form_id)
+    manifest = absolute_url("form_manifest", form_id=form_id)
     body = (
         f'<xforms xmlns="{NS_FORMLIST}"><xform>'
         f"<formID>{escape(form_id)}</formID>"
@@ -150,17 +223,43 @@ def form_list() -> Response:
 
 @bp.get("/forms/<form_id>.xml")
 def form_download(form_id: str) -> Response:
-    served_id, _version, data, _md5 = served_form()
+    served_id, version, data, md5 = served_form()
     if form_id != served_id:
         return openrosa_message(404, f"Không có biểu mẫu {form_id}. / No form {form_id}.")
+    form_queries.record_served(get_db(), form_id, version, md5)
     return Response(data, status=200, content_type=XML_TYPE)
 
 
 @bp.get("/forms/<form_id>/manifest")
 def form_manifest(form_id: str) -> Response:
+    """The form's media: last round's households of this user's communes (households.csv)."""
     if form_id != served_form()[0]:
         return openrosa_message(404, f"Không có biểu mẫu {form_id}. / No form {form_id}.")
-    return _xml(f'<manifest xmlns="{NS_MANIFEST}"/>', 200)
+    data = _households_csv()
+    url = absolute_url("form_media", form_id=form_id, filename=tablet_media.HOUSEHOLDS_CSV)
+    body = (
+        f'<manifest xmlns="{NS_MANIFEST}"><mediaFile>'
+        f"<filename>{tablet_media.HOUSEHOLDS_CSV}</filename>"
+        f"<hash>md5:{hashlib.md5(data).hexdigest()}</hash>"  # noqa: S324 (OpenRosa's hash)
+        f"<downloadUrl>{escape(url)}</downloadUrl>"
+        "</mediaFile></manifest>"
+    )
+    return _xml(body, 200)
+
+
+@bp.get("/forms/<form_id>/media/<filename>")
+def form_media(form_id: str, filename: str) -> Response:
+    if form_id != served_form()[0] or filename != tablet_media.HOUSEHOLDS_CSV:
+        return openrosa_message(404, f"Không có tệp {filename}. / No file {filename}.")
+    return Response(_households_csv(), status=200, content_type="text/csv; charset=utf-8")
+
+
+def _households_csv() -> bytes:
+    """Households assigned this round in the communes the signed-in user may submit for."""
+    db, province = get_db(), current_app.config["PROVINCE"]
+    review_round = open_round_for(db, province)
+    communes = commune_scope(db, g.user, province)
+    return tablet_media.households_csv(db, review_round and review_round["id"], communes)
 
 
 # --- submissions --------------------------------------------------------------------------
@@ -192,8 +291,9 @@ def _parse_instance(xml_bytes: bytes) -> Submission | Response:
     from survey_forms import InvalidHousehold, InvalidSubmission
     from survey_forms.xform import instance_to_household
 
-    try:  # parses safely (no DTDs or entities) and checks the form id and version
-        household = instance_to_household(xml_bytes)
+    try:  # parses safely (no DTDs or entities) and checks the form id; ingest checks the
+        # version against every version served, with the same error code as the JSON API
+        household = instance_to_household(xml_bytes, check_version=False)
     except InvalidHousehold as invalid:
         return _rejected_response(_error_dicts(invalid))
     except InvalidSubmission as invalid:
@@ -209,7 +309,7 @@ def _parse_instance(xml_bytes: bytes) -> Submission | Response:
     return Submission(
         instance_id=instance_id,
         form_id=household["form_id"],
-        form_version=household["form_version"],
+        form_version=meta.get("form_version") or "",
         record=household,
         payload=xml_bytes.decode("utf-8", errors="replace"),
         sha256=hashlib.sha256(xml_bytes).hexdigest(),
@@ -225,8 +325,22 @@ def _error_dicts(invalid: Exception) -> list[dict[str, Any]]:
 
 
 def _rejected_response(errors: list[dict[str, Any]], status: int = 422) -> Response:
-    lines = [f"{e.get('path')}: {e.get('message_vi')} / {e.get('message_en')}" for e in errors]
+    """One line per field error (path, code, Vietnamese / English), bounded like ingest's."""
+    from server.ingest import MAX_LISTED_ERRORS
+
+    lines = [_error_line(e) for e in errors[: MAX_LISTED_ERRORS + 1]]
+    if len(errors) > MAX_LISTED_ERRORS + 1:  # ingest's lists are bounded already; parse errors not
+        more = len(errors) - MAX_LISTED_ERRORS
+        lines[MAX_LISTED_ERRORS:] = [f"... và {more} lỗi khác. / ... and {more} more errors."]
     return openrosa_message(status, "\n".join(lines) or "Bài gửi bị từ chối. / Rejected.")
+
+
+def _error_line(error: dict[str, Any], limit: int = 300) -> str:
+    line = (
+        f"{error.get('path')} [{error.get('code')}]: "
+        f"{error.get('message_vi')} / {error.get('message_en')}"
+    )
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _answer(outcome, sub: Submission, parts: list[Part]) -> Response:
@@ -274,3 +388,15 @@ def _store_attachments(sub: Submission, parts: list[Part]) -> int:
             )
             added += cursor.rowcount
     return added
+
+
+# --- the same views under a token URL ------------------------------------------------------
+
+for _rule, _view, _methods in (
+    ("/formList", form_list, ["GET"]),
+    ("/forms/<form_id>.xml", form_download, ["GET"]),
+    ("/forms/<form_id>/manifest", form_manifest, ["GET"]),
+    ("/forms/<form_id>/media/<filename>", form_media, ["GET"]),
+    ("/submission", submission, ["HEAD", "POST"]),
+):
+    key_bp.add_url_rule(_rule, _view.__name__, _view, methods=_methods)

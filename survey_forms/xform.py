@@ -14,7 +14,9 @@ does the reverse, as ODK Collect would, for tests and demos.
 The instance mirrors the record: identification answers sit in an `identification` group
 (flattened in the record), `dwelling` and `income` are groups, `members` is the repeat. A few
 form-only nodes exist for the form's own logic and are not part of the record:
-`survey_year`, `head_count`, `roster_check`, `income/sources_known`, `income/scorecard_used`.
+`survey_year`, `head_count`, `roster_check`, `income/sources_known`, `income/scorecard_used`,
+and the household picker that opens the form (`previous_household`, `previous_class`; see
+"the household picker" below).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ SURVEY_COLUMNS = (
     "choice_filter",
     "default",
     "appearance",
+    "trigger",
 )
 CHOICE_COLUMNS = ("list_name", "name", f"label::{VI}", f"label::{EN}", "province")
 REQUIRED_MESSAGE = ("Câu hỏi này bắt buộc phải trả lời.", "This question must be answered.")
@@ -110,7 +113,7 @@ def _write_sheet(sheet: Any, columns: tuple[str, ...], rows: list[dict[str, Any]
 
 
 def _survey_rows() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = _picker_rows()
     for section in QUESTIONNAIRE.sections:
         rows.extend(_group_rows(section))
         if section.id == "identification":
@@ -118,7 +121,65 @@ def _survey_rows() -> list[dict[str, Any]]:
         if section.id == "members":
             rows.append(_calculate("head_count", "count(${relation}[. = 'head'])"))
             rows.append(_roster_check())
+    for row in rows:
+        if row.get("name") in PREFILLED and row.get("type", "").split()[0] in (
+            "text",
+            "select_one",
+        ):
+            row["trigger"] = f"${{{PICKER}}}"  # set when the pick changes, still editable
+            row["calculation"] = _picked(PREFILLED[row["name"]])
     return rows
+
+
+# --- the household picker -----------------------------------------------------------------------
+# The form's first question picks last round's household to revisit, or "new household". The
+# list is form media, `households.csv` (columns name, label, household_id, head_name, village,
+# commune_code, previous_class; its first row is the "new" choice): the server writes it for
+# the enumerator's own communes (server/queries/tablet_media.py). Picking a household fills in
+# the identification answers the commune already knows; the enumerator can still change them.
+# The picker nodes are form-only: they are not part of the record.
+
+HOUSEHOLDS_FILE = "households.csv"
+PICKER = "previous_household"
+NEW_HOUSEHOLD = "new"
+PREFILLED = {  # question -> households.csv column
+    "household_id": "household_id",
+    "commune_code": "commune_code",
+    "village": "village",
+    "head_name": "head_name",
+}
+
+
+def _picked(column: str) -> str:
+    """The picked household's `column`, or '' for a new household."""
+    return (
+        f"if(${{{PICKER}}} = '{NEW_HOUSEHOLD}', '', "
+        f"instance('{HOUSEHOLDS_FILE.rsplit('.', 1)[0]}')/root/item[name = ${{{PICKER}}}]/{column})"
+    )
+
+
+def _picker_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "type": f"select_one_from_file {HOUSEHOLDS_FILE}",
+            "name": PICKER,
+            f"label::{VI}": "Hộ cần rà soát",
+            f"label::{EN}": "Household to review",
+            f"hint::{VI}": "Chọn hộ đã rà soát năm trước để thăm lại, hoặc “Hộ mới”",
+            f"hint::{EN}": "Pick last round's household to revisit, or “New household”",
+            "required": "yes",
+            **_required_messages(),
+            "appearance": "minimal autocomplete",
+        },
+        _calculate("previous_class", _picked("previous_class")),
+        {
+            "type": "note",
+            "name": "previous_class_note",
+            f"label::{VI}": "Xếp loại kỳ trước: ${previous_class}",
+            f"label::{EN}": "Last round's class: ${previous_class}",
+            "relevant": "${previous_class} != ''",
+        },
+    ]
 
 
 def _group_rows(group: Group) -> list[dict[str, Any]]:
@@ -324,14 +385,17 @@ def convert_xlsform(*, province: str | None = None) -> tuple[bytes, list[str]]:
 # --- instance → record ---------------------------------------------------------------------------
 
 
-def instance_to_household(xml: bytes) -> dict[str, Any]:
+def instance_to_household(xml: bytes, *, check_version: bool = True) -> dict[str, Any]:
     """An ODK submission instance of this form → the canonical record plus `meta`.
 
     Raises `XFormInstanceError` (a `ValueError`, message in Vietnamese and English) when the
     XML is malformed, belongs to another form or version, or has no instanceID.
+    `check_version=False` leaves the version to the caller (a server accepts every version it
+    has served): it is returned as `meta["form_version"]`, and the record is read in the
+    current format.
     """
     root = _parse(xml)
-    _check_form(root)
+    _check_form(root, check_version=check_version)
     record: dict[str, Any] = {"form_id": FORM_ID, "form_version": FORM_VERSION}
     children = _children(root)
     for section in QUESTIONNAIRE.sections:
@@ -344,6 +408,8 @@ def instance_to_household(xml: bytes) -> dict[str, Any]:
         else:
             record[section.id] = _read_group(section, children.get(section.id, [None])[0])
     record["meta"] = _read_meta(children)
+    if not check_version:
+        record["meta"]["form_version"] = root.get("version")
     return record
 
 
@@ -389,7 +455,7 @@ def _parse(xml: bytes) -> Element:
         ) from None
 
 
-def _check_form(root: Element) -> None:
+def _check_form(root: Element, *, check_version: bool = True) -> None:
     form_id, version = root.get("id"), root.get("version")
     if form_id != FORM_ID:
         raise XFormInstanceError(
@@ -397,7 +463,7 @@ def _check_form(root: Element) -> None:
             f"Bản gửi thuộc biểu mẫu {form_id!r}, không phải {FORM_ID}.",
             f"The submission belongs to form {form_id!r}, not {FORM_ID}.",
         )
-    if version != FORM_VERSION:
+    if check_version and version != FORM_VERSION:
         raise XFormInstanceError(
             "unknown_version",
             f"Phiên bản biểu mẫu {version!r} không được hỗ trợ (hỗ trợ: {FORM_VERSION}).",
