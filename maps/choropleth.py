@@ -83,21 +83,26 @@ def choropleth(
     measures: Sequence[str] | None = None,
     lang: str = "both",
     indicator_labels: Mapping[str, tuple[str, str]] | None = None,
-    tiles: str | None = "OpenStreetMap",
+    tiles: str | folium.TileLayer | None = None,
 ) -> folium.Map:
     """A folium map of ``aggregates`` on ``boundaries``, ``measure`` shown first.
 
     ``compare`` is an earlier round's aggregates on today's layout (see
     `maps.crosswalk.to_current_layout`); it adds diverging "change" layers in percentage points.
     ``scheme="fixed"`` uses ``thresholds`` for the rate (%) layers. ``lang`` is ``both``
-    (Vietnamese with English in parentheses), ``vi`` or ``en``. ``tiles=None`` draws no
-    background (useful offline).
+    (Vietnamese with English in parentheses), ``vi`` or ``en``. ``tiles`` is None by default:
+    no background, nothing fetched, no attribution for tiles that are not shown (offline);
+    pass a tile URL (with ``folium.TileLayer(url, attr=…)``) or ``"OpenStreetMap"`` for one.
+    The scale bar is metric only.
     """
+    if boundaries.empty:
+        raise ValueError("Lớp ranh giới rỗng / the boundary layer is empty: nothing to draw")
     data = _with_changes(aggregates, compare)
     chosen = _measure_list(data, measure, measures, compare is not None)
     layer = map_layer(data, boundaries)
     specs = [_measure_spec(layer, m, scheme, k, thresholds, lang, indicator_labels) for m in chosen]
-    fmap = LeanMap(tiles=tiles, control_scale=True, prefer_canvas=False)
+    fmap = LeanMap(tiles=tiles, control_scale=False, prefer_canvas=False)
+    _MetricScale().add_to(fmap)
     _CommuneLayer(
         _features(layer, specs, lang), [s["public"] for s in specs], lang, auto_title=title is None
     ).add_to(fmap)
@@ -268,6 +273,22 @@ def safe_json(data: object) -> str:
     return text
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (its default adds miles and feet)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
 class _CommuneLayer(MacroElement):
     """One GeoJSON layer restyled by a measure switcher, a legend and tooltips."""
 
@@ -371,7 +392,10 @@ def to_png(
     indicator_labels: Mapping[str, tuple[str, str]] | None = None,
     dpi: int = 150,
 ) -> Path:
-    """A static PNG of one measure with title and legend (matplotlib, no display needed)."""
+    """A static PNG of one measure with title and legend (matplotlib, no display needed).
+
+    Without ``title`` the heading is the measure's label (in ``lang``), never its code.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
