@@ -115,6 +115,21 @@ def choropleth(
     return fmap
 
 
+def tile_layer(url: str | None, attribution: str | None = None) -> folium.TileLayer | None:
+    """A background tile layer for ``url`` (None: no background). A URL needs its attribution;
+    OpenStreetMap's is known. Only what is shown is attributed: no tiles, no tile credit."""
+    if not url:
+        return None
+    if not attribution and "openstreetmap.org" in url:
+        attribution = "&copy; OpenStreetMap contributors"
+    if not attribution:
+        raise ValueError(
+            "Hãy ghi nguồn nền bản đồ / give the attribution of tile URL "
+            f"{url!r} (--tiles-attribution, MAP_TILES_ATTRIBUTION)"
+        )
+    return folium.TileLayer(tiles=url, attr=attribution)
+
+
 def to_html(fmap: folium.Map, *, inline_assets: bool = True) -> str:
     """The map as one standalone HTML document.
 

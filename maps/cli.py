@@ -157,9 +157,8 @@ def _store_in_server(
     source_date: str | None,
     licence: str | None,
 ) -> None:
-    from server.province.boundary_store import store_layer
-
     from server.db import open_app_db
+    from server.province.boundary_store import store_layer
 
     db = open_app_db(app)
     try:
@@ -320,7 +319,7 @@ def map_command(
     Example: povcensus map scored.jsonl -o map.html --measure poor_rate --scheme natural_breaks --png map.png
     """
     from maps.aggregate import commune_aggregates
-    from maps.choropleth import choropleth, to_html, to_png
+    from maps.choropleth import choropleth, tile_layer, to_html, to_png
 
     try:
         aggregates = commune_aggregates(read_scores(scores))
@@ -346,7 +345,7 @@ def map_command(
         declared = LAYOUT_OLD if old_layout else compare_layout
         previous = _previous(compare, crosswalk, declared, map_layout)
         cuts = [float(t) for t in thresholds.split(",")] if thresholds else None
-        tile_layer = _tile_layer(tiles, tiles_attribution)
+        background = tile_layer(tiles, tiles_attribution)
         fmap = choropleth(
             aggregates,
             boundary_layer,
@@ -357,7 +356,7 @@ def map_command(
             title=title,
             compare=previous,
             lang=lang,
-            tiles=tile_layer,
+            tiles=background,
         )
         output.write_text(to_html(fmap), encoding="utf-8")
         if png is not None:
@@ -435,22 +434,6 @@ def _require_overlap(aggregates: pd.DataFrame, layer) -> None:
         f"(province {layer_provinces}) hold none of the scores' communes "
         f"({', '.join(sorted(aggregates['commune_code'])[:5])} …)"
     )
-
-
-def _tile_layer(tiles: str | None, attribution: str | None):
-    """No background unless asked: a URL needs an attribution (OpenStreetMap's is known)."""
-    if tiles is None:
-        return None
-    if attribution is None and "openstreetmap.org" in tiles:
-        attribution = "&copy; OpenStreetMap contributors"
-    if attribution is None:
-        raise ValueError(
-            "Hãy ghi nguồn nền bản đồ / give --tiles-attribution for a tile URL other than "
-            "OpenStreetMap's"
-        )
-    import folium
-
-    return folium.TileLayer(tiles=tiles, attr=attribution)
 
 
 def _guess_code_field(path: Path, layer: str | None = None) -> str:

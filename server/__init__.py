@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],
+    # issue 13: province map background tiles; None = no tiles, nothing fetched (offline)
+    "MAP_TILES": None,  # tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    "MAP_TILES_ATTRIBUTION": None,  # required for a URL other than OpenStreetMap's
 }
 
 ENV_PREFIX = "POVCENSUS_"
