@@ -91,6 +91,7 @@ class ImportReport:
     layout_reason: str = ""
     province_codes: list[str] = field(default_factory=list)
     suspects: list[str] = field(default_factory=list)  # centroid far from its own polygon
+    codes_matched: bool = False  # the matching step ran (a refusal before it has no match lines)
     simplify_tolerance: float | None = None
     vertices_before: int = 0
     vertices_after: int = 0
@@ -112,14 +113,17 @@ class ImportReport:
                 if self.reprojected
                 else " (không đổi / unchanged)"
             ),
-            f"Khớp mã / matched: {len(self.matched)}",
-            f"Bộ mã / layout: {LAYOUT_NAMES.get(self.layout or '', '—')}"
-            + (f" ({self.layout_reason})" if self.layout_reason else ""),
-            f"Tỉnh / provinces: {', '.join(self.province_codes) or '—'}",
-            f"Mã không khớp / unmatched codes: {', '.join(self.unmatched) or '—'}",
-            f"Xã thiếu trong tệp / communes missing from the file: {len(self.missing)}",
-            f"Đã sửa hình học / repaired geometries: {', '.join(self.repaired) or '—'}",
         ]
+        if self.codes_matched:
+            out += [
+                f"Khớp mã / matched: {len(self.matched)}",
+                f"Bộ mã / layout: {LAYOUT_NAMES.get(self.layout or '', '—')}"
+                + (f" ({self.layout_reason})" if self.layout_reason else ""),
+                f"Tỉnh / provinces: {', '.join(self.province_codes) or '—'}",
+                f"Mã không khớp / unmatched codes: {', '.join(self.unmatched) or '—'}",
+                f"Xã thiếu trong tệp / communes missing from the file: {len(self.missing)}",
+                f"Đã sửa hình học / repaired geometries: {', '.join(self.repaired) or '—'}",
+            ]
         if self.invalid_dropped or self.empty_dropped or self.not_polygon_dropped:
             out.append(
                 f"Bỏ qua / dropped: invalid {', '.join(self.invalid_dropped) or '—'}; "
@@ -492,6 +496,7 @@ def _match(gdf: gpd.GeoDataFrame, report: ImportReport) -> gpd.GeoDataFrame:
     in_provinces = communes[communes["province_code"].isin(provinces)].index
     report.missing = sorted(set(in_provinces) - set(report.matched))
     report.province_codes = sorted(provinces)
+    report.codes_matched = True
     gdf = gdf.assign(
         name=gdf["commune_code"].map(communes["name"]),
         province_code=gdf["commune_code"].map(communes["province_code"]),

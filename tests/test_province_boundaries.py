@@ -66,7 +66,7 @@ def test_imported_layer_replaces_the_approximate_one_on_the_map(client, populate
         assert np.allclose(drawn.bounds, expected[code].bounds, atol=1e-4), code
     dashboard = client.get("/province/").data.decode()
     assert "Sở Tài nguyên và Môi trường Hà Tĩnh" in dashboard
-    assert "dùng nội bộ / internal use" in dashboard
+    assert "dùng nội bộ / internal use" in dashboard and "(01/07/2025)" in dashboard
     download = client.get("/province/map.html?download=1").data.decode()
     assert APPROXIMATE not in download and len(_map_features(download)) == 69
     png = client.get("/province/map.png")

@@ -162,7 +162,7 @@ def dashboard():
         provisional=queries.is_provisional(review_round),
         tables=reports.TABLES,
         measure=request.args.get("measure", "poor_rate"),
-        boundary_layer=_layer_info(),
+        boundary_layer=_readable_layer(_layer_info()),
     )
 
 
@@ -404,7 +404,7 @@ def _boundaries_page(layers: list[dict], *, error: str | None = None, report=(),
     in_use = _layer_info()
     page = render_template(
         "province/boundaries.html",
-        layers=[{**layer, "imported_local": _local_time(layer["imported_at"])} for layer in layers],
+        layers=[_readable_layer(layer) for layer in layers],
         in_use=in_use["id"] if in_use else None,
         layouts=LAYOUTS,
         error=error,
@@ -484,6 +484,20 @@ def boundaries_upload():
         ip=request.remote_addr,
     )
     return redirect(url_for("province.boundaries_page", imported=stored["id"]), code=303)
+
+
+def _readable_layer(layer: dict | None) -> dict | None:
+    """A layer's provenance with dates as an official reads them (dd/mm/yyyy, local time)."""
+    if layer is None:
+        return None
+    date = layer.get("source_date")
+    try:
+        from datetime import date as calendar
+
+        shown = calendar.fromisoformat(date).strftime("%d/%m/%Y") if date else None
+    except ValueError:
+        shown = date  # free text the officer typed: shown as typed
+    return {**layer, "imported_local": _local_time(layer["imported_at"]), "source_date": shown}
 
 
 def _local_time(iso: str | None) -> str:
