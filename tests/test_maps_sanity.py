@@ -277,3 +277,17 @@ def test_an_old_round_can_be_the_main_layer(tmp_path):
     data, _ = _features(out.read_text(encoding="utf-8"))
     assert len(data["features"]) == 69
     assert "69 có ranh giới / with a boundary" in result.output
+
+
+def test_an_old_round_on_old_boundaries_is_drawn_as_it_was(tmp_path):
+    old = _old_hatinh_codes()
+    boundaries = tmp_path / "old.geojson"
+    centroid_layer(old).to_file(boundaries, driver="GeoJSON")
+    earlier = _flat_scores(tmp_path / "before.jsonl", dict.fromkeys(old, "poor"))
+    out = tmp_path / "m.html"
+    result = _map([str(earlier), "-o", str(out), "--boundaries", str(boundaries)])
+    assert result.exit_code == 0, result.output
+    assert "re-expressed" not in result.output  # same layout: no crosswalk
+    data, _ = _features(out.read_text(encoding="utf-8"))
+    names = {re.search(r"<b>(.*?)</b>", f["properties"]["t"]).group(1) for f in data["features"]}
+    assert len(data["features"]) == len(old) and "Phường Nam Hà" in names  # the old 18073
