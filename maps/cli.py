@@ -245,7 +245,7 @@ def default_command(province: str, output: Path) -> None:
 @click.option(
     "--crosswalk",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Crosswalk for --compare in the 2020–2024 layout.",
+    help="Crosswalk for 2020–2024 figures (SCORES or --compare); default: the bundled one.",
 )
 @click.option(
     "--old-layout",
