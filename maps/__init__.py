@@ -7,6 +7,7 @@ Public API (docs/maps.md):
 - `maps.boundaries.import_boundaries(path, code_field=…)`, `default_boundaries(province)`,
   `national_boundaries()`, `load_communes()`
 - `maps.crosswalk.load_crosswalk(path=None)`, `to_current_layout(old_aggregates, crosswalk)`
+- `maps.layouts.detect_layout(codes)`, `resolve_layout(codes, declared, what)` (2020–2024 or 2025)
 - `maps.choropleth.choropleth(aggregates, boundaries, …)`, `to_html(map)`, `to_png(…)`, `map_layer`
 
 Most of these names are also importable from `maps` itself (not `choropleth` and `classify`,
@@ -29,6 +30,10 @@ _EXPORTS = {
     "national_boundaries": "maps.boundaries",
     "load_communes": "maps.boundaries",
     "ImportReport": "maps.boundaries",
+    "BoundaryError": "maps.boundaries",
+    "detect_layout": "maps.layouts",
+    "resolve_layout": "maps.layouts",
+    "LayoutError": "maps.layouts",
     "load_crosswalk": "maps.crosswalk",
     "to_current_layout": "maps.crosswalk",
     "to_html": "maps.choropleth",

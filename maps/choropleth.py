@@ -83,21 +83,26 @@ def choropleth(
     measures: Sequence[str] | None = None,
     lang: str = "both",
     indicator_labels: Mapping[str, tuple[str, str]] | None = None,
-    tiles: str | None = "OpenStreetMap",
+    tiles: str | folium.TileLayer | None = None,
 ) -> folium.Map:
     """A folium map of ``aggregates`` on ``boundaries``, ``measure`` shown first.
 
     ``compare`` is an earlier round's aggregates on today's layout (see
     `maps.crosswalk.to_current_layout`); it adds diverging "change" layers in percentage points.
     ``scheme="fixed"`` uses ``thresholds`` for the rate (%) layers. ``lang`` is ``both``
-    (Vietnamese with English in parentheses), ``vi`` or ``en``. ``tiles=None`` draws no
-    background (useful offline).
+    (Vietnamese with English in parentheses), ``vi`` or ``en``. ``tiles`` is None by default:
+    no background, nothing fetched, no attribution for tiles that are not shown (offline);
+    pass a tile URL (with ``folium.TileLayer(url, attr=…)``) or ``"OpenStreetMap"`` for one.
+    The scale bar is metric only.
     """
+    if boundaries.empty:
+        raise ValueError("Lớp ranh giới rỗng / the boundary layer is empty: nothing to draw")
     data = _with_changes(aggregates, compare)
     chosen = _measure_list(data, measure, measures, compare is not None)
     layer = map_layer(data, boundaries)
     specs = [_measure_spec(layer, m, scheme, k, thresholds, lang, indicator_labels) for m in chosen]
-    fmap = LeanMap(tiles=tiles, control_scale=True, prefer_canvas=False)
+    fmap = LeanMap(tiles=tiles, control_scale=False, prefer_canvas=False)
+    _MetricScale().add_to(fmap)
     _CommuneLayer(
         _features(layer, specs, lang), [s["public"] for s in specs], lang, auto_title=title is None
     ).add_to(fmap)
@@ -108,6 +113,21 @@ def choropleth(
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     fmap.povcensus_missing_geometry = missing
     return fmap
+
+
+def tile_layer(url: str | None, attribution: str | None = None) -> folium.TileLayer | None:
+    """A background tile layer for ``url`` (None: no background). A URL needs its attribution;
+    OpenStreetMap's is known. Only what is shown is attributed: no tiles, no tile credit."""
+    if not url:
+        return None
+    if not attribution and "openstreetmap.org" in url:
+        attribution = "&copy; OpenStreetMap contributors"
+    if not attribution:
+        raise ValueError(
+            "Hãy ghi nguồn nền bản đồ / give the attribution of tile URL "
+            f"{url!r} (--tiles-attribution, MAP_TILES_ATTRIBUTION)"
+        )
+    return folium.TileLayer(tiles=url, attr=attribution)
 
 
 def to_html(fmap: folium.Map, *, inline_assets: bool = True) -> str:
@@ -268,6 +288,22 @@ def safe_json(data: object) -> str:
     return text
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (its default adds miles and feet)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
 class _CommuneLayer(MacroElement):
     """One GeoJSON layer restyled by a measure switcher, a legend and tooltips."""
 
@@ -371,7 +407,10 @@ def to_png(
     indicator_labels: Mapping[str, tuple[str, str]] | None = None,
     dpi: int = 150,
 ) -> Path:
-    """A static PNG of one measure with title and legend (matplotlib, no display needed)."""
+    """A static PNG of one measure with title and legend (matplotlib, no display needed).
+
+    Without ``title`` the heading is the measure's label (in ``lang``), never its code.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch

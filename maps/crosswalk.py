@@ -3,9 +3,12 @@
 The July 2025 reorganisation merged communes (and split a few) and reused codes, so an old code
 may now name a different, larger commune. Results cross years only through a crosswalk:
 old_ward_code → new_ward_code with a weight (the share of the old commune that went to the new
-one). A crosswalk file may give ``weight`` directly, or ``n_targets`` (equal shares), or neither
-(equal shares over the rows of each old code). The bundled default (data/crosswalk_2025.csv) is
-derived from the MIT package vietnamadminunits; see data/README.md.
+one). A crosswalk file may give ``weight`` directly; or ``population`` or ``area_km2`` of the part
+of the old commune that went to each new one (weights are each part's share); or ``n_targets``
+(equal shares); or none of these (equal shares over the rows of each old code) — equal shares
+are the stated fallback where no population or area of the parts is known. The bundled default
+(data/crosswalk_2025.csv) is derived from the MIT package vietnamadminunits plus hand-entered
+rows with their sources; see data/README.md.
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ def _pick(raw: pd.DataFrame, names: tuple[str, ...], what: str) -> str:
 def _weights(raw: pd.DataFrame, cw: pd.DataFrame) -> pd.Series:
     if "weight" in raw.columns:
         return pd.to_numeric(raw["weight"], errors="raise")
+    for part in ("population", "area_km2"):
+        if part in raw.columns:
+            size = pd.to_numeric(raw[part], errors="raise")
+            return size / size.groupby(cw["old_code"]).transform("sum")
     if "n_targets" in raw.columns:
         return 1.0 / pd.to_numeric(raw["n_targets"], errors="raise")
     return 1.0 / cw.groupby("old_code")["new_code"].transform("count")

@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     # A reverse proxy whose X-Forwarded-* headers waitress trusts (`serve --trusted-proxy`).
     "TRUSTED_PROXY": None,
     "TRUSTED_PROXY_HEADERS": ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-for"],
+    # issue 13: province map background tiles; None = no tiles, nothing fetched (offline)
+    "MAP_TILES": None,  # tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    "MAP_TILES_ATTRIBUTION": None,  # required for a URL other than OpenStreetMap's
 }
 
 ENV_PREFIX = "POVCENSUS_"

@@ -137,5 +137,5 @@ def test_aggregates_and_crosswalks_do_not_need_geopandas():
     import subprocess
     import sys
 
-    code = "import sys, maps.aggregate, maps.crosswalk; sys.exit('geopandas' in sys.modules)"
+    code = "import sys, maps.aggregate, maps.crosswalk, maps.layouts; sys.exit('geopandas' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pytest
+from geo_support import REAL_2025, centroid_layer
 from shapely.geometry import Polygon, box
 
 from maps.boundaries import (
@@ -20,17 +19,14 @@ from maps.boundaries import (
     simplify_layer,
 )
 
-GEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "geo"
-REAL_2025 = GEO / "hatinh_wards_2025_vietnam3dmap.geojson"
 needs_real = pytest.mark.skipif(
     not REAL_2025.exists(), reason=f"real Hà Tĩnh boundaries not present at {REAL_2025}"
 )
 
 
 def small_layer(codes: list[str]) -> gpd.GeoDataFrame:
-    """One 1 km-ish square per code, placed around Hà Tĩnh."""
-    shapes = [box(105.9 + i * 0.02, 18.3, 105.91 + i * 0.02, 18.31) for i in range(len(codes))]
-    return gpd.GeoDataFrame({"ma": codes}, geometry=shapes, crs="EPSG:4326")
+    """One ~2 km square per code around its commune's centroid (unknown codes: at sea)."""
+    return centroid_layer(codes)
 
 
 @needs_real
@@ -58,9 +54,8 @@ def test_projected_copy_comes_back_in_wgs84(tmp_path, epsg):
 
 def test_invalid_polygon_is_repaired_and_reported(tmp_path):
     layer = small_layer(["18073", "18100"])
-    bowtie = Polygon(
-        [(105.9, 18.3), (105.92, 18.32), (105.92, 18.3), (105.9, 18.32), (105.9, 18.3)]
-    )
+    x0, y0, x1, y1 = layer.geometry[1].bounds  # a bow-tie over the commune's own square
+    bowtie = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])
     layer.loc[1, "geometry"] = bowtie
     assert not layer.geometry.is_valid.all()
     path = tmp_path / "bad.geojson"
@@ -88,7 +83,7 @@ def test_unmatched_codes_are_listed_and_kept_flagged(tmp_path):
 
 
 def test_numeric_codes_are_zero_padded(tmp_path):
-    layer = small_layer(["x"]).assign(ma=[4])  # Phường Ba Đình is 00004
+    layer = small_layer([4])  # Phường Ba Đình is 00004, written as the number 4
     path = tmp_path / "n.geojson"
     layer.to_file(path, driver="GeoJSON")
     assert import_boundaries(path, code_field="ma").matched == ["00004"]

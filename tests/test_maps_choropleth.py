@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from geo_support import GEO
 
 from maps.aggregate import commune_aggregates
 from maps.boundaries import default_boundaries, import_boundaries
 from maps.choropleth import choropleth, safe_json, to_html, to_png
 from maps.classify import classify
 
-GEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "geo"
 REAL_2025 = GEO / "hatinh_wards_2025_vietnam3dmap.geojson"
 EVIL = "<script>alert(1)</script>"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from click.testing import CliRunner
+from geo_support import GEO, centroid_layer
 from shapely.geometry import box
 
 from povcensus.cli import main
 
-GEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "geo"
 REAL_2025 = GEO / "hatinh_wards_2025_vietnam3dmap.geojson"
 
 
@@ -45,11 +45,9 @@ def write_scores(path: Path, codes: list[str]) -> Path:
 
 def test_boundaries_import_prints_the_report_and_writes_the_layer(tmp_path):
     source = tmp_path / "in.geojson"
-    gpd.GeoDataFrame(
-        {"MA_XA": ["18073", "77777"]},
-        geometry=[box(105.9, 18.3, 105.91, 18.31), box(106, 18.3, 106.01, 18.31)],
-        crs="EPSG:4326",
-    ).to_crs(32648).to_file(source, driver="GeoJSON")
+    centroid_layer(["18073", "77777"], field="MA_XA").to_crs(32648).to_file(
+        source, driver="GeoJSON"
+    )
     out = tmp_path / "out.geojson"
     result = CliRunner().invoke(
         main, ["boundaries", "import", str(source), "--code-field", "MA_XA", "-o", str(out)]
@@ -66,9 +64,7 @@ def test_boundaries_import_prints_the_report_and_writes_the_layer(tmp_path):
 
 def test_boundaries_import_json_report(tmp_path):
     source = tmp_path / "in.geojson"
-    gpd.GeoDataFrame(
-        {"ma": ["18073"]}, geometry=[box(105.9, 18.3, 105.91, 18.31)], crs="EPSG:4326"
-    ).to_file(source, driver="GeoJSON")
+    centroid_layer(["18073"]).to_file(source, driver="GeoJSON")
     result = CliRunner().invoke(
         main, ["boundaries", "import", str(source), "--code-field", "ma", "--json"]
     )
@@ -108,6 +104,8 @@ def test_map_command_writes_html_and_png(tmp_path):
             "equal_interval",
             "-k",
             "3",
+            "--layout",
+            "2025",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -133,6 +131,10 @@ def test_map_command_with_real_boundaries_and_comparison(tmp_path):
         str(scores),
         "--lang",
         "en",
+        "--layout",
+        "2025",
+        "--compare-layout",
+        "2025",
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output

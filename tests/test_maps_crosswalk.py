@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from geo_support import CODES_2020_2024, GEO, REAL_2008, REAL_2025
 
 from maps.aggregate import rates_from_counts, totals
-from maps.crosswalk import load_crosswalk, to_current_layout
+from maps.crosswalk import DEFAULT_CROSSWALK, load_crosswalk, to_current_layout
 
-GEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "geo"
 HATINH_CROSSWALK = GEO / "hatinh_crosswalk_old2new_dvhcvn20250701.csv"
 needs_real = pytest.mark.skipif(
     not HATINH_CROSSWALK.exists(), reason=f"Hà Tĩnh crosswalk not present at {HATINH_CROSSWALK}"
@@ -130,3 +130,61 @@ def test_bundled_crosswalk_targets_todays_communes():
     bundled = load_crosswalk()
     assert set(bundled["new_code"]) <= set(load_communes()["commune_code"])
     assert bundled["old_code"].nunique() > 10_000
+
+
+def test_splits_are_weighted_by_population_or_area_when_given(tmp_path):
+    by_people = load_crosswalk(
+        write_crosswalk(tmp_path, "old_code,new_code,population\n5,7,3000\n5,8,1000\n6,8,200\n")
+    )
+    assert by_people["weight"].tolist() == [0.75, 0.25, 1.0]
+    by_area = load_crosswalk(
+        write_crosswalk(tmp_path, "old_code,new_code,area_km2\n5,7,1\n5,8,4\n")
+    )
+    assert by_area["weight"].tolist() == [0.2, 0.8]
+
+
+def test_bundled_crosswalk_has_the_codes_it_used_to_miss():
+    bundled = load_crosswalk().set_index("old_code")
+    expected = {
+        "18070": "18073",
+        "18076": "18073",
+        "18193": "18202",
+        "18205": "18202",
+        "18214": "18223",
+        "18472": "18484",
+        "18535": "18496",
+        "18448": "18568",
+    }
+    for old, new in expected.items():
+        assert bundled.loc[[old], "new_code"].tolist() == [new], old
+
+
+def test_bundled_splits_state_their_basis():
+    raw = pd.read_csv(DEFAULT_CROSSWALK, dtype=str)
+    split = raw[raw["n_targets"] != "1"]
+    assert len(split) and set(split["weight_basis"]) == {"equal"}  # the stated fallback
+    assert set(raw.loc[raw["n_targets"] == "1", "weight_basis"]) == {"whole"}
+    assert raw["source"].notna().all()
+
+
+@pytest.mark.skipif(not CODES_2020_2024.exists(), reason=f"2020–2024 list not at {CODES_2020_2024}")
+def test_every_old_hatinh_code_of_the_2020_2024_list_is_covered():
+    old_list = pd.read_csv(CODES_2020_2024, dtype=str)["ward_code"]
+    assert len(old_list) == 216
+    bundled = set(load_crosswalk()["old_code"])
+    assert sorted(set(old_list) - bundled) == []
+
+
+@pytest.mark.skipif(not REAL_2008.exists(), reason=f"2008 polygons not at {REAL_2008}")
+@pytest.mark.skipif(not REAL_2025.exists(), reason=f"2025 polygons not at {REAL_2025}")
+def test_hand_entered_successors_hold_their_old_communes():
+    """Each hand-entered old commune lies mostly (> 80 %) inside its assigned 2025 commune."""
+    import geopandas as gpd
+
+    old = gpd.read_file(REAL_2008).to_crs(32648).set_index("gso_code_2020_2024_namematch")
+    new = gpd.read_file(REAL_2025).to_crs(32648).set_index("ma_xa")
+    bundled = load_crosswalk().set_index("old_code")
+    for code in ("18070", "18076", "18193", "18205", "18214", "18472", "18535"):
+        shape = old.geometry[code]
+        target = bundled.loc[code, "new_code"]
+        assert new.geometry[target].intersection(shape).area / shape.area > 0.8, code

@@ -10,6 +10,8 @@ the review's (`review.m001_…`). We only add tables prefixed `province_`.
   dashboard recomputes only when the round's current stamp differs (see queries/province.py).
 - `province_demo`: a marker row written by `povcensus demo`, so the demo never overwrites a
   database it did not build.
+- `province_boundary_layers` (m010): imported commune boundary layers (GeoJSON, EPSG:4326) with
+  source, date, layout, licence note and the import report; history kept.
 """
 
 from __future__ import annotations
@@ -34,3 +36,29 @@ def m001_province_tables(conn: sqlite3.Connection) -> None:
     for statement in _TABLES.split(";\n"):
         if statement.strip():
             conn.execute(statement)
+
+
+def m010_boundary_layers(conn: sqlite3.Connection) -> None:
+    """Imported commune boundary layers with their provenance; every import is kept (history),
+    the dashboard draws the newest of the layout it needs (server/province/boundary_store.py)."""
+    conn.execute(
+        """CREATE TABLE province_boundary_layers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            imported_at TEXT NOT NULL,
+            imported_by INTEGER,
+            province_code TEXT NOT NULL,
+            layout TEXT NOT NULL CHECK (layout IN ('2025', '2020-2024')),
+            filename TEXT NOT NULL,
+            source TEXT NOT NULL,
+            source_date TEXT,
+            licence TEXT,
+            code_field TEXT NOT NULL,
+            features INTEGER NOT NULL,
+            matched INTEGER NOT NULL,
+            report TEXT NOT NULL,
+            geojson TEXT NOT NULL)"""
+    )
+    conn.execute(
+        "CREATE INDEX province_boundary_layers_newest "
+        "ON province_boundary_layers (province_code, layout, id)"
+    )

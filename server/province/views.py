@@ -12,6 +12,7 @@ import math
 import threading
 from collections import OrderedDict
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -162,6 +163,7 @@ def dashboard():
         provisional=queries.is_provisional(review_round),
         tables=reports.TABLES,
         measure=request.args.get("measure", "poor_rate"),
+        boundary_layer=_readable_layer(_layer_info()),
     )
 
 
@@ -192,22 +194,67 @@ def _map_inputs(review_round: dict, compare: dict | None):
     return aggregates, previous, labels
 
 
+_layer_cache: OrderedDict[tuple, Any] = OrderedDict()
+
+
 def _boundaries():
+    """The newest imported boundary layer of today's layout; the approximate layer (which the
+    map labels "ranh giới gần đúng") only when none was imported."""
     from maps.boundaries import default_boundaries
+    from server.province.boundary_store import load_layer
 
-    return default_boundaries(_province())
+    info = _layer_info()
+    if info is None:
+        return default_boundaries(_province())
+    key = (current_app.config["DATABASE"], info["id"])
+    with _map_lock:
+        if key in _layer_cache:
+            return _layer_cache[key]
+    layer = load_layer(get_db(), info["id"])
+    with _map_lock:
+        _layer_cache[key] = layer
+        while len(_layer_cache) > 4:
+            _layer_cache.popitem(last=False)
+    return layer
 
 
-def _map_html(review_round: dict, compare: dict | None, measure: str, tiles: bool) -> str:
-    """The standalone map page, built once per (round state, comparison, measure, language)."""
+def _layer_info() -> dict | None:
+    from maps.layouts import LAYOUT_2025
+    from server.province.boundary_store import newest_layer_info
+
+    return newest_layer_info(get_db(), _province(), LAYOUT_2025)
+
+
+def _tiles():
+    from maps.choropleth import tile_layer
+
+    config = current_app.config
+    return tile_layer(config.get("MAP_TILES"), config.get("MAP_TILES_ATTRIBUTION"))
+
+
+def _png_title(review_round: dict, measure: str, labels: dict) -> str:
+    """A readable title: the measure's label and the round, in the page's language."""
+    from maps.labels import measure_pair, pick
+
+    lang = _lang()
+    heading = pick(measure_pair(measure, labels), lang)
+    return f"{heading} — {'round' if lang == 'en' else 'đợt'} {review_round['label']}"
+
+
+def _map_html(review_round: dict, compare: dict | None, measure: str) -> str:
+    """The standalone map page, built once per (round state, comparison, measure, language,
+    boundary layer)."""
     db = get_db()
+    layer = _layer_info()
     key = (
+        current_app.config["DATABASE"],
+        layer["id"] if layer else None,
         review_round["id"],
         queries.change_stamp(db, review_round),
         compare["id"] if compare else None,
         queries.change_stamp(db, compare) if compare else None,
         measure,
-        tiles,
+        current_app.config.get("MAP_TILES"),
         _lang(),
     )
     with _map_lock:
@@ -225,7 +272,7 @@ def _map_html(review_round: dict, compare: dict | None, measure: str, tiles: boo
             compare=previous,
             lang=_lang(),
             indicator_labels=labels,
-            tiles="OpenStreetMap" if tiles else None,
+            tiles=_tiles(),
             title=f"{review_round['label']} — {review_round['standard']}",
         )
     except ValueError:
@@ -246,14 +293,16 @@ def map_html():
         abort(404)
     compare = _round("compare", required=False)
     measure = request.args.get("measure", "poor_rate")
-    tiles = request.args.get("tiles") == "1"
-    page = _map_html(review_round, compare, measure, tiles)
+    page = _map_html(review_round, compare, measure)
     # CSP (server/security.py): folium's inline scripts get this request's nonce; the
-    # dashboard frames the map (same origin only); background tiles come from OpenStreetMap.
+    # dashboard frames the map (same origin only); tiles only from the configured server.
     page = security.add_script_nonce(page)
     security.allow_same_origin_framing()
+    tiles = current_app.config.get("MAP_TILES")
     if tiles:
-        security.extend_csp("img-src", "https://tile.openstreetmap.org")
+        parts = urlsplit(tiles)
+        host = parts.netloc.replace("{s}", "*")  # Leaflet's subdomain placeholder
+        security.extend_csp("img-src", f"{parts.scheme}://{host}")
     response = Response(page, mimetype="text/html")
     if request.args.get("download"):
         _audit_export("map.html", review_round)
@@ -288,7 +337,7 @@ def map_png():
                 compare=previous,
                 lang=_lang(),
                 indicator_labels=labels,
-                title=f"{review_round['label']} — {measure}",
+                title=_png_title(review_round, measure, labels),
             )
         except ValueError:
             abort(400)
@@ -344,3 +393,129 @@ def _audit_export(what: str, review_round: dict) -> None:
         details={"what": what},
         ip=request.remote_addr,
     )
+
+
+# --- boundary layers ----------------------------------------------------------------------
+
+UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
+
+
+@bp.get("/boundaries")
+@role_required("province")
+def boundaries_page():
+    from server.province.boundary_store import list_layers
+
+    return _boundaries_page(list_layers(get_db(), _province()))
+
+
+def _boundaries_page(layers: list[dict], *, error: str | None = None, report=(), status=200):
+    from maps.layouts import LAYOUTS
+
+    in_use = _layer_info()
+    page = render_template(
+        "province/boundaries.html",
+        layers=[_readable_layer(layer) for layer in layers],
+        in_use=in_use["id"] if in_use else None,
+        layouts=LAYOUTS,
+        error=error,
+        report=list(report),
+        imported=request.args.get("imported", type=int),
+        form=request.form,
+    )
+    return page, status
+
+
+@bp.post("/boundaries")
+@role_required("province")
+def boundaries_upload():
+    """Import an uploaded boundary file: every check of `import_boundaries` runs first; a file
+    that fails one is not stored and the page says why (with the import report)."""
+    import tempfile
+    from pathlib import Path
+
+    from flask import redirect, url_for
+
+    from maps.boundaries import BoundaryError, import_boundaries
+    from server.province.boundary_store import list_layers, store_layer
+
+    db = get_db()
+    upload = request.files.get("file")
+    form = request.form
+    name = Path(upload.filename or "").name if upload else ""
+    suffix = Path(name).suffix.lower()
+    if not name or suffix not in UPLOAD_SUFFIXES or not form.get("source", "").strip():
+        message = (
+            "Cần một tệp .geojson, .gpkg hoặc .zip (Shapefile) và nguồn / a .geojson, .gpkg or "
+            ".zip (Shapefile) file and its source are required"
+        )
+        return _boundaries_page(list_layers(db, _province()), error=message, status=400)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        upload.save(path)
+        try:
+            report = import_boundaries(
+                path,
+                code_field=form.get("code_field", "").strip() or "ma_xa",
+                layer=form.get("layer", "").strip() or None,
+                crs=form.get("crs", "").strip() or None,
+                layout=form.get("layout") or None,
+                province=_province(),
+            )
+            report.source = name
+            stored = store_layer(
+                db,
+                report,
+                filename=name,
+                source=form["source"].strip(),
+                source_date=form.get("source_date", "").strip() or None,
+                licence=form.get("licence", "").strip() or None,
+                province=_province(),
+                imported_by=current_user().id,
+            )
+        except (BoundaryError, ValueError) as error:
+            lines = error.report.lines() if getattr(error, "report", None) else ()
+            lines = [line.replace(str(path), name) for line in lines]
+            return _boundaries_page(
+                list_layers(db, _province()),
+                error=str(error).replace(str(path), name),
+                report=lines,
+                status=400,
+            )
+    audit(
+        db,
+        "boundaries_import",
+        user_id=current_user().id,
+        target=name,
+        details={
+            "layer_id": stored["id"],
+            "layout": stored["layout"],
+            "features": stored["features"],
+        },
+        ip=request.remote_addr,
+    )
+    return redirect(url_for("province.boundaries_page", imported=stored["id"]), code=303)
+
+
+def _readable_layer(layer: dict | None) -> dict | None:
+    """A layer's provenance with dates as an official reads them (dd/mm/yyyy, local time)."""
+    if layer is None:
+        return None
+    date = layer.get("source_date")
+    try:
+        from datetime import date as calendar
+
+        shown = calendar.fromisoformat(date).strftime("%d/%m/%Y") if date else None
+    except ValueError:
+        shown = date  # free text the officer typed: shown as typed
+    return {**layer, "imported_local": _local_time(layer["imported_at"]), "source_date": shown}
+
+
+def _local_time(iso: str | None) -> str:
+    """A stored UTC time as an official reads it: Asia/Ho_Chi_Minh, dd/mm/yyyy HH:MM."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not iso:
+        return "—"
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
