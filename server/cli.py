@@ -36,6 +36,7 @@ def _friendly(command: Callable) -> Callable:
         from server import ConfigError
         from server.queries.rounds import RoundError
         from server.queries.users import UserError
+        from server.scoring_adapter import Unscorable
 
         try:
             from scoring.errors import ScoringError
@@ -43,7 +44,7 @@ def _friendly(command: Callable) -> Callable:
             ScoringError = RoundError  # noqa: N806
         try:
             return command(*args, **kwargs)
-        except (ConfigError, RoundError, UserError, ScoringError) as error:
+        except (ConfigError, RoundError, UserError, ScoringError, Unscorable) as error:
             if os.environ.get("POVCENSUS_DEBUG"):
                 raise
             raise click.ClickException(

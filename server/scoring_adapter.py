@@ -43,8 +43,30 @@ def load(record: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, 
         ]
 
 
+class Unscorable(ValueError):
+    """The standard cannot score this household (a `scoring.ScoringError`): its stable code,
+    e.g. `income_missing`, and its messages, so every entry point refuses with the library's code."""
+
+    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code, self.message_vi, self.message_en = code, message_vi, message_en
+
+
+# The part of the record a scoring error is about (for the error's `path`).
+_SCORING_ERROR_PATHS = {"income_missing": "income", "area_invalid": "area"}
+
+
+def scoring_error_path(code: str) -> str:
+    return _SCORING_ERROR_PATHS.get(code, "")
+
+
 def classify(record: dict[str, Any], standard_id: str, *, mode: str = "income") -> dict[str, Any]:
-    """The full, auditable classification of one household as a dict."""
+    """The full, auditable classification of one household as a dict; `Unscorable` if the
+    standard cannot score it."""
+    from scoring import ScoringError
     from scoring import classify as classify_household
 
-    return classify_household(record, standard(standard_id), mode=mode).to_dict()
+    try:
+        return classify_household(record, standard(standard_id), mode=mode).to_dict()
+    except ScoringError as error:
+        raise Unscorable(error.code, error.message_vi, error.message_en) from error

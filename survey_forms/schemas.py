@@ -256,6 +256,24 @@ class Section(AnswerField):
         return self.schema.load(value, many=self.many)
 
 
+class IncomeSources(Section):
+    """`income.sources_12m`: a mapping with no source answered means income was not collected.
+
+    Unanswered sources default to 0 ("ghi 0 nếu không có"), but only once at least one source
+    was answered: `{}` or every source null would otherwise score as zero income (poor). Such a
+    mapping loads as None, so the record is refused with `income_missing` (as
+    `scoring.classify` refuses it) unless Phiếu B answers are given.
+    """
+
+    def convert(self, value: Any) -> Any:
+        loaded = super().convert(value)
+        if isinstance(value, Mapping) and all(
+            value.get(source) is None for source in self.schema.load_fields
+        ):
+            return None
+        return loaded
+
+
 class Scorecard(AnswerField):
     """Phiếu B answers: the questionnaire's items are checked by type; other item ids (defined
     by the scorecard file a province uses) must look like ids and hold simple answers."""
@@ -388,6 +406,9 @@ def _field_for(item: Question | Group) -> Any:
     if isinstance(item, Group):
         if item.id == "scorecard":
             return Scorecard(item)
+        if item.id == "sources_12m":
+            schema = _schema_class("Sources_12MSchema", _group_fields(item))()
+            return IncomeSources(schema, required=not item.optional)
         schema = _schema_class(f"{item.id.title()}Schema", _group_fields(item))()
         return Section(schema, required=not item.optional, many=item.repeat)
     if item.type == "geopoint":

@@ -175,8 +175,8 @@ def _question_row(question: Question) -> dict[str, Any]:
         row["appearance"] = "minimal autocomplete"  # about a hundred communes per province
     if question.id == "province_code":
         row["appearance"] = "minimal"
-    if isinstance(question.default, (int, float)) and not isinstance(question.default, bool):
-        row["default"] = str(question.default)
+    # No pre-filled 0 for income sources: an untouched field must not read as "answered zero"
+    # (a required field without a default makes the enumerator type the 0).
     return row
 
 
@@ -429,8 +429,9 @@ def _read_group(group: Group, element: Element | None) -> dict[str, Any]:
             if value is not None:
                 values[item.id] = value
             continue
-        if value is None and item.default is not None:
-            value = list(item.default) if isinstance(item.default, tuple) else item.default
+        if value is None and isinstance(item.default, tuple):
+            # Unanswered numbers stay None: validation decides (all sources blank = not collected).
+            value = list(item.default)
         values[item.id] = value
     return values
 
