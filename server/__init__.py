@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],
+    # issue 12: area ("urban"/"rural") of an đặc khu's households; the law does not say (None:
+    # the record's own answer stands). Phường are urban and xã rural, always (docs/scoring.md).
+    "SPECIAL_ZONE_AREA": None,
 }
 
 ENV_PREFIX = "POVCENSUS_"
@@ -128,6 +131,16 @@ def _finish_config(app: Flask) -> None:
     if str(app.config["SQLITE_SYNCHRONOUS"]).upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
         raise ConfigError("SQLITE_SYNCHRONOUS must be one of OFF, NORMAL, FULL, EXTRA")
     app.config["PROVINCE"] = str(app.config["PROVINCE"]).zfill(2)
+    _configure_special_zone_area(app)
+
+
+def _configure_special_zone_area(app: Flask) -> None:
+    from server import scoring_adapter
+
+    zone_area = app.config["SPECIAL_ZONE_AREA"] or None
+    if zone_area not in (None, "urban", "rural"):
+        raise ConfigError("SPECIAL_ZONE_AREA must be urban, rural or empty (the record's answer)")
+    scoring_adapter.configure(special_zone_area=zone_area)
 
 
 def _instance_secret(instance: Path) -> str:

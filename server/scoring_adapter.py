@@ -30,12 +30,22 @@ def standard(standard_id: str):
     return load_standard(standard_id)
 
 
+# The area of an đặc khu's households (setting SPECIAL_ZONE_AREA); None: the record's answer.
+_special_zone_area: str | None = None
+
+
+def configure(*, special_zone_area: str | None) -> None:
+    """Set by `create_app` from the settings (one server process serves one province)."""
+    global _special_zone_area
+    _special_zone_area = special_zone_area
+
+
 def load(record: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(normalised record, []) when valid, else (None, every problem as FieldError dicts)."""
     from survey_forms import InvalidHousehold, load_household
 
     try:
-        return load_household(record), []
+        return load_household(record, special_zone_area=_special_zone_area), []
     except InvalidHousehold as invalid:
         errors = getattr(invalid, "errors", None) or (invalid.args[0] if invalid.args else [])
         return None, [
@@ -65,7 +75,11 @@ def classify(record: dict[str, Any], standard_id: str, *, mode: str = "income") 
     standard cannot score it."""
     from scoring import ScoringError
     from scoring import classify as classify_household
+    from survey_forms.communes import with_commune_area
 
+    # The commune decides the area (docs/scoring.md "Area"): a stored record from before that
+    # rule is re-scored at the line of where it lives, whatever its `area` says.
+    record = with_commune_area(record, special_zone_area=_special_zone_area)
     try:
         return classify_household(record, standard(standard_id), mode=mode).to_dict()
     except ScoringError as error:

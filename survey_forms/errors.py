@@ -113,6 +113,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{label_vi}: số thứ tự {value} đã dùng cho thành viên khác.",
         "{label_en}: number {value} is already used by another member.",
     ),
+    "area_contradicts_commune": (
+        "{label_vi}: {commune} là {kind_vi} nên hộ thuộc khu vực {expected_vi}, không phải "
+        "{given_vi}; chuẩn nghèo tính theo nơi hộ sinh sống.",
+        "{label_en}: {commune_en} is a {kind_en}, so the household is {expected_en}, not "
+        "{given_en}; the poverty line follows where the household lives.",
+    ),
     "income_missing": (
         "{label_vi}: cần thu nhập 12 tháng qua theo nguồn hoặc câu trả lời Phiếu B (B1).",
         "{label_en}: give the 12-month income by source or the Phiếu B (B1) answers.",

@@ -26,7 +26,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validates_schema
 
-from survey_forms.communes import communes_by_code, english_name
+from survey_forms.communes import KIND_NAMES, commune_area, communes_by_code, english_name
 from survey_forms.errors import FieldError, InvalidHousehold, render
 from survey_forms.questionnaire import (
     FORM_ID,
@@ -41,6 +41,8 @@ __all__ = ["HouseholdSchema", "validate_household", "load_household"]
 
 # The day "today" is for the current validation (tests and re-validation pass their own).
 _TODAY: ContextVar[dt.date] = ContextVar("survey_forms_today")
+# The area an đặc khu's households are scored at, when the province configures one.
+_SPECIAL_ZONE_AREA: ContextVar[str | None] = ContextVar("survey_forms_special_zone_area")
 _ITEM_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SCORECARD_TEXT_MAX = 200
 
@@ -470,6 +472,7 @@ class HouseholdSchema(_schema_class("_HouseholdFields", _household_fields())):
         survey_date = data.get("survey_date")
         survey_year = int(survey_date[:4]) if survey_date else None
         _check_commune(data, errors)
+        _check_area(data, errors)
         members = data.get("members")
         if isinstance(members, list):
             _check_roster(members, survey_year, errors)
@@ -490,6 +493,17 @@ def _check_commune(data: dict, errors: dict) -> None:
         found = communes_by_code()[commune]
         if found.province_code != province:
             errors["commune_code"] = [_problem("commune_not_in_province", given=province)]
+
+
+def _check_area(data: dict, errors: dict) -> None:
+    """The recorded area must be the one the commune's kind decides (phường → urban, xã →
+    rural): a household is scored at the line of where it lives, not of a ticked box."""
+    commune, area = data.get("commune_code"), data.get("area")
+    if not commune or not area or "commune_code" in errors:
+        return
+    expected = commune_area(commune, special_zone_area=_SPECIAL_ZONE_AREA.get(None))
+    if expected is not None and area != expected:
+        errors["area"] = [_problem("area_contradicts_commune", expected=expected)]
 
 
 def _check_roster(members: list[dict], survey_year: int | None, errors: dict) -> None:
@@ -543,26 +557,37 @@ _SCHEMA = HouseholdSchema()
 # --- public API --------------------------------------------------------------------------------
 
 
-def validate_household(record: Any, *, today: dt.date | None = None) -> list[FieldError]:
-    """Every problem of one household record; an empty list means the record is valid."""
-    return _load(record, today)[1]
+def validate_household(
+    record: Any, *, today: dt.date | None = None, special_zone_area: str | None = None
+) -> list[FieldError]:
+    """Every problem of one household record; an empty list means the record is valid.
+
+    `special_zone_area` ("urban"/"rural") is the area of an đặc khu's households when the
+    province configures one; without it an đặc khu record's own `area` stands."""
+    return _load(record, today, special_zone_area)[1]
 
 
-def load_household(record: Any, *, today: dt.date | None = None) -> dict[str, Any]:
+def load_household(
+    record: Any, *, today: dt.date | None = None, special_zone_area: str | None = None
+) -> dict[str, Any]:
     """The normalised record (defaults filled, choices ordered); raises `InvalidHousehold`."""
-    data, errors = _load(record, today)
+    data, errors = _load(record, today, special_zone_area)
     if errors:
         raise InvalidHousehold(errors)
     return data
 
 
-def _load(record: Any, today: dt.date | None) -> tuple[dict[str, Any], list[FieldError]]:
+def _load(
+    record: Any, today: dt.date | None, special_zone_area: str | None = None
+) -> tuple[dict[str, Any], list[FieldError]]:
     token = _TODAY.set(today or dt.date.today())
+    zone_token = _SPECIAL_ZONE_AREA.set(special_zone_area)
     try:
         return _SCHEMA.load(record), []
     except ValidationError as error:
         return {}, _field_errors(record, error.messages)
     finally:
+        _SPECIAL_ZONE_AREA.reset(zone_token)
         _TODAY.reset(token)
 
 
@@ -618,8 +643,29 @@ def _make_error(record: Any, household_id: str | None, path: tuple, message: Any
             province_vi=commune.province,
             province_en=english_name(commune.province),
         )
+    if code == "area_contradicts_commune":
+        params.update(_area_params(record, params["expected"]))
     vi, en = render(code, label_vi=label_vi, label_en=label_en, **params)
     return FieldError(household_id, _path_text(path), code, vi, en)
+
+
+_AREA_NAMES = {"urban": ("thành thị", "urban"), "rural": ("nông thôn", "rural")}
+
+
+def _area_params(record: Any, expected: str) -> dict[str, str]:
+    commune = communes_by_code()[record["commune_code"].strip()]
+    kind_vi, kind_en = KIND_NAMES[commune.kind]
+    given = record.get("area")
+    return {
+        "commune": commune.name,
+        "commune_en": commune.name_en,
+        "kind_vi": kind_vi,
+        "kind_en": kind_en,
+        "expected_vi": f"{_AREA_NAMES[expected][0]} ({expected})",
+        "expected_en": expected,
+        "given_vi": f"{_AREA_NAMES.get(given, (given,))[0]} ({given})",
+        "given_en": str(given),
+    }
 
 
 def _lookup(record: Any, path: tuple) -> Any:
