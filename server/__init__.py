@@ -41,6 +41,14 @@ DEFAULTS: dict[str, Any] = {
 ENV_PREFIX = "POVCENSUS_"
 INSTANCE_ENV = "POVCENSUS_INSTANCE_PATH"  # where the instance folder is; not a setting
 _NOT_SETTINGS = {"POVCENSUS_DEBUG", INSTANCE_ENV}
+# Not server settings either, and not worth a warning: the data folder (server/home.py) and the
+# sync client's own variables (offline_sync), which share the environment of one machine.
+_NOT_SETTINGS |= {
+    "POVCENSUS_HOME",
+    "POVCENSUS_SYNC_STORE",
+    "POVCENSUS_SYNC_SERVER",
+    "POVCENSUS_SYNC_TOKEN",
+}
 
 
 class ConfigError(RuntimeError):
@@ -52,13 +60,15 @@ def create_app(
 ) -> Flask:
     """Build the Flask application (see the module docstring for how settings are read).
 
-    The instance folder is `instance_path`, else `$POVCENSUS_INSTANCE_PATH`, else Flask's
-    default (`instance/` beside the package, or `<prefix>/var/server-instance` when installed).
+    The instance (data) folder is `instance_path`, else `$POVCENSUS_INSTANCE_PATH`, else
+    `$POVCENSUS_HOME`, else the per-user data directory — never inside the package or the
+    virtual environment (server/home.py); a folder created here is 0700.
     """
-    instance_path = instance_path or os.environ.get(INSTANCE_ENV) or None
-    instance_path = os.path.abspath(instance_path) if instance_path else None
+    from server.home import data_home, ensure_private_dir
+
+    instance_path = str(data_home(instance_path))
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(Path(app.instance_path))
     known = set(DEFAULTS) | set(app.config)
     app.config.update(DEFAULTS)
     _apply(app, _read_instance_config(Path(app.instance_path)), known, "instance config")

@@ -24,8 +24,11 @@ DB_OPTION = click.option(
 
 def _app(database: str | None = None):
     from server import create_app
+    from server.home import announce
 
-    return create_app({"DATABASE": os.path.abspath(database)} if database else None)
+    app = create_app({"DATABASE": os.path.abspath(database)} if database else None)
+    announce(app)
+    return app
 
 
 def _friendly(command: Callable) -> Callable:
@@ -392,3 +395,36 @@ def rescore(round_label: str, standard: str, mode: str, database: str | None) ->
     audit(db, "rescore", target=round_label, details={"standard": standard, "mode": mode})
     for classification, households in sorted(counts.items(), key=lambda kv: str(kv[0])):
         click.echo(f"{classification}\t{households}")
+
+
+# --- info (issue 12) ------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+@DB_OPTION
+@_friendly
+def info(as_json: bool, database: str | None) -> None:
+    """Where the data is and what it holds: folder, database, size, schema, rounds, counts.
+
+    Example: povcensus info
+    """
+    from server.home import instance_info
+
+    app = _app(database)
+    db = _db(app)
+    try:
+        found = instance_info(app, db)
+    finally:
+        db.conn.close()
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for key in ("folder", "database", "size_bytes", "schema_version", "migrations"):
+        click.echo(f"{key}\t{found[key]}")
+    for name, count in found["counts"].items():
+        click.echo(f"{name}\t{count}")
+    for review_round in found["rounds"]:
+        click.echo(
+            "round\t{label}\t{standard}\t{status}\t{households} households".format(**review_round)
+        )
