@@ -31,8 +31,8 @@ COMMANDS: dict[str, str] = {
     "xform": "survey_forms.cli:xform",
     # issue 12: the data folder and its backups
     "info": "server.cli:info",
-    "backup": "server.backup:backup",
-    "restore": "server.backup:restore",
+    "backup": "server.backup:backup_command",
+    "restore": "server.backup:restore_command",
 }
 
 

@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     # issue 12: area ("urban"/"rural") of an đặc khu's households; the law does not say (None:
     # the record's own answer stands). Phường are urban and xã rural, always (docs/scoring.md).
     "SPECIAL_ZONE_AREA": None,
+    # issue 12: `povcensus backup` — folder of timed backups (default <data folder>/backups;
+    # better another disk) and how many of them to keep.
+    "BACKUP_DIR": None,
+    "BACKUP_KEEP": 14,
 }
 
 ENV_PREFIX = "POVCENSUS_"
