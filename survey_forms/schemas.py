@@ -122,6 +122,9 @@ class Text(AnswerField):
         if not text:
             return self.deserialize(None)
         limit = self.question.max_length if self.question else None
+        pattern = self.question.pattern if self.question else None
+        if pattern and not re.fullmatch(pattern, text):
+            raise _Code(self.question.pattern_code or "pattern")
         if limit and len(text) > limit:
             raise _Code("too_long", max=limit)
         return text
@@ -513,6 +516,7 @@ def _check_roster(members: list[dict], survey_year: int | None, errors: dict) ->
         found.setdefault(index, {}).setdefault(key, []).append(_problem(code, **params))
 
     heads, numbers_seen = 0, set()
+    citizen_ids: set[str] = set()
     for index, member in enumerate(members):
         birth_year = member.get("birth_year")
         if survey_year is not None and birth_year is not None and birth_year > survey_year:
@@ -522,6 +526,7 @@ def _check_roster(members: list[dict], survey_year: int | None, errors: dict) ->
             if number in numbers_seen:
                 add(index, "member_no", "duplicate_member_no")
             numbers_seen.add(number)
+        _check_citizen_id(member, index, add, citizen_ids)
         if member.get("relation") == "head":
             heads += 1
             if heads > 1:
@@ -538,6 +543,36 @@ def _check_roster(members: list[dict], survey_year: int | None, errors: dict) ->
         if isinstance(errors["members"], list):
             errors["members"] = {"_schema": errors["members"]}
         errors["members"].update(found)
+
+
+def citizen_id_facts(citizen_id: str) -> tuple[int, str]:
+    """(year of birth, sex) a 12-digit số định danh cá nhân encodes.
+
+    Digits 1–3: province of birth; digit 4: century and sex (0/1 = 1900s male/female, 2/3 =
+    2000s, 4/5 = 2100s, …); digits 5–6: the last two digits of the year of birth; 6 random.
+    """
+    code = int(citizen_id[3])
+    return 1900 + 100 * (code // 2) + int(citizen_id[4:6]), ("male", "female")[code % 2]
+
+
+def _check_citizen_id(member: dict, index: int, add: Any, seen: set[str]) -> None:
+    """The id's century/sex and year digits must agree with the member's own answers."""
+    citizen_id = member.get("citizen_id")
+    if not isinstance(citizen_id, str) or len(citizen_id) != 12 or not citizen_id.isdigit():
+        return  # absent, or its format error is reported already
+    if citizen_id in seen:
+        add(index, "citizen_id", "duplicate_citizen_id")
+    seen.add(citizen_id)
+    year, sex = citizen_id_facts(citizen_id)
+    birth_year = member.get("birth_year")
+    if isinstance(birth_year, int) and birth_year != year:
+        add(index, "citizen_id", "citizen_id_birth_year", id_year=year, birth_year=birth_year)
+    if member.get("sex") in ("male", "female") and member["sex"] != sex:
+        add(index, "citizen_id", "citizen_id_sex", id_sex_vi=_SEX_VI[sex], id_sex_en=sex,
+            sex_vi=_SEX_VI[member["sex"]], sex_en=member["sex"])  # fmt: skip
+
+
+_SEX_VI = {"male": "nam", "female": "nữ"}
 
 
 def _applies(condition: Condition, member: dict, survey_year: int | None) -> bool | None:

@@ -222,6 +222,18 @@ def _constraint(question: Question) -> tuple[str, str, str] | None:
             f"Phải từ {low} đến năm rà soát.",
             f"Must be between {low} and the survey year.",
         )
+    if question.pattern:  # e.g. the 12-digit citizen id; the server checks its digits too
+        from survey_forms.errors import MESSAGES
+
+        vi, en = MESSAGES[question.pattern_code]
+        vi = vi.split(", không phải")[0].replace("{label_vi}", question.label_vi) + "."
+        en = en.split(", not")[0].replace("{label_en}", question.label_en) + "."
+        expression = f"regex(., '^{question.pattern}$')"
+        if question.xform_constraint:
+            expression += f" and {question.xform_constraint}"
+            vi += " Số thứ 4 (thế kỷ, giới tính) và 5–6 (năm sinh) phải khớp câu trả lời."
+            en += " Digit 4 (century, sex) and digits 5–6 (birth year) must match the answers."
+        return expression, vi, en
     if question.type == "text" and question.max_length:
         n = question.max_length
         return f"string-length(.) <= {n}", f"Tối đa {n} ký tự.", f"At most {n} characters."
