@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "info": "server.cli:info",
     "backup": "server.backup:backup_command",
     "restore": "server.backup:restore_command",
+    "duplicates": "server.cli:duplicates",
 }
 
 

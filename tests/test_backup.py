@@ -192,10 +192,10 @@ def test_restore_refuses_a_backup_of_a_newer_schema(tmp_path):
 
 def test_commands_and_settings_are_documented():
     from server.backup import backup_command, restore_command
-    from server.cli import info
+    from server.cli import duplicates, info
 
     text = (REPO / "docs" / "server.md").read_text("utf-8")
-    for command in (backup_command, restore_command, info):
+    for command in (backup_command, restore_command, info, duplicates):
         assert f"povcensus {command.name}" in text
         for param in command.params:
             names = [n for n in param.opts if n.startswith("-")] or [param.metavar]
