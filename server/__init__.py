@@ -60,13 +60,18 @@ class ConfigError(RuntimeError):
 
 
 def create_app(
-    test_config: dict[str, Any] | None = None, *, instance_path: str | None = None
+    test_config: dict[str, Any] | None = None,
+    *,
+    instance_path: str | None = None,
+    migrate: bool = True,
 ) -> Flask:
     """Build the Flask application (see the module docstring for how settings are read).
 
     The instance (data) folder is `instance_path`, else `$POVCENSUS_INSTANCE_PATH`, else
     `$POVCENSUS_HOME`, else the per-user data directory — never inside the package or the
-    virtual environment (server/home.py); a folder created here is 0700.
+    virtual environment (server/home.py); a folder created here is 0700. `migrate=False`
+    leaves the database untouched (`povcensus backup` / `restore`: never migrate a live
+    database under a running server, and restore even when the current file is broken).
     """
     from server.home import data_home, ensure_private_dir
 
@@ -82,7 +87,10 @@ def create_app(
 
     from server import db
 
-    db.init_app(app)
+    if migrate:
+        db.init_app(app)
+    else:  # issue 12: backup/restore read settings only; the database is theirs to open
+        app.teardown_appcontext(db.close_db)
     _init_extensions(app)
     _register_blueprints(app)
     return app

@@ -206,7 +206,14 @@ def restore(archive: Path, database: Path, *, known_migrations: list[str], force
                 "upgrade povcensus, then restore"
             )
         if database.exists() and not force:
-            missing = submission_keys(database) - submission_keys(work)
+            try:
+                current = submission_keys(database)
+            except sqlite3.DatabaseError as error:  # e.g. a damaged file: say so, do not guess
+                raise BackupError(
+                    f"cannot read {database} ({error}); restore with --force to replace it "
+                    "(it is kept aside)"
+                ) from error
+            missing = current - submission_keys(work)
             if missing:
                 raise BackupError(
                     f"{database} holds {len(missing)} submission(s) the backup lacks (it is "
@@ -272,9 +279,12 @@ def _swap_in(work: Path, database: Path) -> str | None:
 
 
 def _settings(database: str | None):
-    from server.cli import _app
+    from server import create_app
+    from server.home import announce
 
-    app = _app(database)
+    # Settings only: the database is not opened or migrated here (see create_app).
+    app = create_app({"DATABASE": os.path.abspath(database)} if database else None, migrate=False)
+    announce(app)
     folder = Path(app.config["BACKUP_DIR"] or Path(app.instance_path) / "backups")
     return app, Path(app.config["DATABASE"]), folder
 

@@ -174,6 +174,9 @@ def test_timed_backups_are_private_verified_and_pruned(tmp_path):
 
 def test_restore_refuses_a_backup_of_a_newer_schema(tmp_path):
     home = tmp_path / "home"
+    missing = povcensus("backup", "-o", tmp_path / "b.sqlite3.gz", instance=home)
+    assert missing.returncode == 1 and "no database at" in missing.stderr  # none created
+    assert povcensus("info", instance=home).returncode == 0  # creates the database
     done = povcensus("backup", "-o", tmp_path / "b.sqlite3.gz", instance=home)
     assert done.returncode == 0, done.stderr
     plain = tmp_path / "future.sqlite3"
@@ -203,3 +206,21 @@ def test_commands_and_settings_are_documented():
     for setting in ("BACKUP_DIR", "BACKUP_KEEP", "SPECIAL_ZONE_AREA"):
         assert f"`{setting}`" in text
     assert "`$POVCENSUS_HOME`" in text
+
+
+def test_restore_replaces_a_damaged_database_only_with_force(tmp_path):
+    home = tmp_path / "home"
+    assert povcensus("rounds", "open", "--year", "2026", "--standard", "vn-2022",
+                     instance=home).returncode == 0  # fmt: skip
+    done = povcensus("backup", "-o", tmp_path / "b.sqlite3.gz", instance=home)
+    assert done.returncode == 0, done.stderr
+    database = home / "povcensus.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.write_bytes(b"this is not a database" * 100)  # a damaged file
+    refused = povcensus("restore", tmp_path / "b.sqlite3.gz", instance=home)
+    assert refused.returncode == 1 and "cannot read" in refused.stderr
+    forced = povcensus("restore", tmp_path / "b.sqlite3.gz", "--force", instance=home)
+    assert forced.returncode == 0, forced.stderr
+    info = json.loads(povcensus("info", "--json", instance=home).stdout)
+    assert [r["label"] for r in info["rounds"]] == ["2026-annual"]
