@@ -30,6 +30,11 @@ COMMANDS: dict[str, str] = {
     "boundaries": "maps.cli:boundaries",
     "map": "maps.cli:map_command",
     "xform": "survey_forms.cli:xform",
+    # issue 12: the data folder and its backups
+    "info": "server.cli:info",
+    "backup": "server.backup:backup_command",
+    "restore": "server.backup:restore_command",
+    "duplicates": "server.cli:duplicates",
 }
 
 

@@ -50,11 +50,26 @@ DEFAULTS: dict[str, Any] = {
     # issue 13: province map background tiles; None = no tiles, nothing fetched (offline)
     "MAP_TILES": None,  # tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
     "MAP_TILES_ATTRIBUTION": None,  # required for a URL other than OpenStreetMap's
+    # issue 12: area ("urban"/"rural") of an đặc khu's households; the law does not say (None:
+    # the record's own answer stands). Phường are urban and xã rural, always (docs/scoring.md).
+    "SPECIAL_ZONE_AREA": None,
+    # issue 12: `povcensus backup` — folder of timed backups (default <data folder>/backups;
+    # better another disk) and how many of them to keep.
+    "BACKUP_DIR": None,
+    "BACKUP_KEEP": 14,
 }
 
 ENV_PREFIX = "POVCENSUS_"
 INSTANCE_ENV = "POVCENSUS_INSTANCE_PATH"  # where the instance folder is; not a setting
 _NOT_SETTINGS = {"POVCENSUS_DEBUG", INSTANCE_ENV}
+# Not server settings either, and not worth a warning: the data folder (server/home.py) and the
+# sync client's own variables (offline_sync), which share the environment of one machine.
+_NOT_SETTINGS |= {
+    "POVCENSUS_HOME",
+    "POVCENSUS_SYNC_STORE",
+    "POVCENSUS_SYNC_SERVER",
+    "POVCENSUS_SYNC_TOKEN",
+}
 
 
 class ConfigError(RuntimeError):
@@ -62,15 +77,22 @@ class ConfigError(RuntimeError):
 
 
 def create_app(
-    test_config: dict[str, Any] | None = None, *, instance_path: str | None = None
+    test_config: dict[str, Any] | None = None,
+    *,
+    instance_path: str | None = None,
+    migrate: bool = True,
 ) -> Flask:
     """Build the Flask application (see the module docstring for how settings are read).
 
-    The instance folder is `instance_path`, else `$POVCENSUS_INSTANCE_PATH`, else Flask's
-    default (`instance/` beside the package, or `<prefix>/var/server-instance` when installed).
+    The instance (data) folder is `instance_path`, else `$POVCENSUS_INSTANCE_PATH`, else
+    `$POVCENSUS_HOME`, else the per-user data directory — never inside the package or the
+    virtual environment (server/home.py); a folder created here is 0700. `migrate=False`
+    leaves the database untouched (`povcensus backup` / `restore`: never migrate a live
+    database under a running server, and restore even when the current file is broken).
     """
-    instance_path = instance_path or os.environ.get(INSTANCE_ENV) or None
-    instance_path = os.path.abspath(instance_path) if instance_path else None
+    from server.home import data_home
+
+    instance_path = str(data_home(instance_path))
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     _private_instance(Path(app.instance_path))
     known = set(DEFAULTS) | set(app.config)
@@ -82,7 +104,10 @@ def create_app(
 
     from server import db
 
-    db.init_app(app)
+    if migrate:
+        db.init_app(app)
+    else:  # issue 12: backup/restore read settings only; the database is theirs to open
+        app.teardown_appcontext(db.close_db)
     _init_extensions(app)
     _register_blueprints(app)
     return app
@@ -155,6 +180,16 @@ def _finish_config(app: Flask) -> None:
         raise ConfigError("SQLITE_SYNCHRONOUS must be one of OFF, NORMAL, FULL, EXTRA")
     app.config["PROVINCE"] = str(app.config["PROVINCE"]).zfill(2)
     _check_public_url(app.config["PUBLIC_URL"])
+    _configure_special_zone_area(app)
+
+
+def _configure_special_zone_area(app: Flask) -> None:
+    from server import scoring_adapter
+
+    zone_area = app.config["SPECIAL_ZONE_AREA"] or None
+    if zone_area not in (None, "urban", "rural"):
+        raise ConfigError("SPECIAL_ZONE_AREA must be urban, rural or empty (the record's answer)")
+    scoring_adapter.configure(special_zone_area=zone_area)
 
 
 def _check_public_url(url: str | None) -> None:

@@ -24,8 +24,11 @@ DB_OPTION = click.option(
 
 def _app(database: str | None = None):
     from server import create_app
+    from server.home import announce
 
-    return create_app({"DATABASE": os.path.abspath(database)} if database else None)
+    app = create_app({"DATABASE": os.path.abspath(database)} if database else None)
+    announce(app)
+    return app
 
 
 def _friendly(command: Callable) -> Callable:
@@ -36,6 +39,7 @@ def _friendly(command: Callable) -> Callable:
         from server import ConfigError
         from server.queries.rounds import RoundError
         from server.queries.users import UserError
+        from server.scoring_adapter import Unscorable
 
         try:
             from scoring.errors import ScoringError
@@ -43,7 +47,7 @@ def _friendly(command: Callable) -> Callable:
             ScoringError = RoundError  # noqa: N806
         try:
             return command(*args, **kwargs)
-        except (ConfigError, RoundError, UserError, ScoringError) as error:
+        except (ConfigError, RoundError, UserError, ScoringError, Unscorable) as error:
             if os.environ.get("POVCENSUS_DEBUG"):
                 raise
             raise click.ClickException(
@@ -585,3 +589,114 @@ def forms_retire(version: str, form_id: str, database: str | None) -> None:
         raise click.ClickException(str(error)) from error
     audit(db, "form_version_retire", target=f"{form_id} {version}")
     click.echo(f"retired {form_id} version {version}")
+
+
+# --- info (issue 12) ------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+@DB_OPTION
+@_friendly
+def info(as_json: bool, database: str | None) -> None:
+    """Where the data is and what it holds: folder, database, size, schema, rounds, counts.
+
+    Example: povcensus info
+    """
+    from server.home import instance_info
+
+    app = _app(database)
+    db = _db(app)
+    try:
+        found = instance_info(app, db)
+    finally:
+        db.conn.close()
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for key in ("folder", "database", "size_bytes", "schema_version", "migrations"):
+        click.echo(f"{key}\t{found[key]}")
+    for name, count in found["counts"].items():
+        click.echo(f"{name}\t{count}")
+    for review_round in found["rounds"]:
+        click.echo(
+            "round\t{label}\t{standard}\t{status}\t{households} households".format(**review_round)
+        )
+
+
+# --- duplicates (issue 12) ------------------------------------------------------------------
+
+# Column headings of the province's list, for officials (Vietnamese, no codes).
+_DUPLICATE_HEADINGS = {
+    "reason": "Lý do",
+    "name": "Họ và tên",
+    "birth_year": "Năm sinh",
+    "citizen_id": "Số định danh cá nhân",
+    "household_a": "Hộ thứ nhất",
+    "commune_a": "Xã/phường (hộ thứ nhất)",
+    "member_a": "Thành viên số (hộ thứ nhất)",
+    "household_b": "Hộ thứ hai",
+    "commune_b": "Xã/phường (hộ thứ hai)",
+    "member_b": "Thành viên số (hộ thứ hai)",
+}
+_DUPLICATE_REASONS = {
+    "citizen_id": "Trùng số định danh cá nhân",
+    "name": "Trùng họ tên, năm sinh, xã",
+}
+
+
+@click.command()
+@click.option("--round", "round_label", required=True, help="Round label, e.g. 2026-annual.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+)
+@DB_OPTION
+@_friendly
+def duplicates(round_label: str, fmt: str, output: str | None, database: str | None) -> None:
+    """List people who appear in two current households of the round (nothing is blocked).
+
+    Same citizen id, else same name (diacritics and case folded), birth year and commune.
+    Example: povcensus duplicates --round 2026-annual -o trung-nguoi.csv
+    """
+    from server.queries.persons import duplicate_persons
+    from server.queries.rounds import RoundError, get_round
+
+    db = _db(_app(database))
+    review_round = get_round(db, round_label)
+    if review_round is None:
+        raise RoundError(f"no round {round_label!r} (see: povcensus rounds list)")
+    pairs = duplicate_persons(db, review_round["id"])
+    text = _duplicates_json(pairs) if fmt == "json" else _duplicates_csv(pairs)
+    if output:
+        with open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as out:
+            out.write(text)
+    else:
+        click.echo(text, nl=False)
+    click.echo(f"{len(pairs)} pair(s) of possibly duplicate persons", err=True)
+
+
+def _duplicates_json(pairs: list[dict]) -> str:
+    return json.dumps(pairs, ensure_ascii=False, indent=2) + "\n"
+
+
+def _duplicates_csv(pairs: list[dict]) -> str:
+    import csv
+    import io
+
+    from survey_forms.communes import communes_by_code
+
+    def commune(code: str) -> str:
+        found = communes_by_code().get(code)
+        return found.name if found else code
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_DUPLICATE_HEADINGS.values())
+    for pair in pairs:
+        row = dict(pair, reason=_DUPLICATE_REASONS[pair["reason"]])
+        row["commune_a"], row["commune_b"] = commune(pair["commune_a"]), commune(pair["commune_b"])
+        writer.writerow(["" if row[key] is None else row[key] for key in _DUPLICATE_HEADINGS])
+    return buffer.getvalue()

@@ -317,12 +317,62 @@ def m010_session_generation(conn: sqlite3.Connection) -> None:
     """Server-side revocation of web sessions: a cookie is valid only for the generation it
     was issued under; logout, disabling and a password change bump it."""
     conn.execute("ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0")
+
+
 def m020_form_versions(conn: sqlite3.Connection) -> None:
     """Every form version ever served: their finalized instances stay acceptable until retired."""
     conn.execute(
         "CREATE TABLE form_versions (form_id TEXT NOT NULL, version TEXT NOT NULL,"
         " md5 TEXT NOT NULL, first_served_at TEXT NOT NULL, retired_at TEXT,"
         " PRIMARY KEY (form_id, version))"
+    )
+
+
+# Members of every current household, kept by triggers from `households.record` (so every
+# writer — ingest, demo, a restore — keeps it right) and rebuilt from it by m030: a derived
+# index for the duplicate-person check (survey_forms.persons), never a copy to edit.
+_PERSONS_FROM = """SELECT h.round_id, h.household_id, h.commune_code,
+    json_extract(m.value, '$.member_no'), json_extract(m.value, '$.name'),
+    json_extract(m.value, '$.birth_year'), json_extract(m.value, '$.citizen_id')
+    FROM json_each({record}, '$.members') m"""
+
+
+def m030_person_index(conn: sqlite3.Connection) -> None:
+    """Issue 12: the `persons` index of current household members (duplicate persons)."""
+    insert_new = "INSERT INTO persons " + _PERSONS_FROM.replace("h.", "NEW.").format(
+        record="NEW.record"
+    )
+    forget_old = (
+        "DELETE FROM persons WHERE round_id = OLD.round_id AND household_id = OLD.household_id"
+    )
+    statements = [
+        "CREATE TABLE persons (round_id INTEGER NOT NULL, household_id TEXT NOT NULL,"
+        " commune_code TEXT NOT NULL, member_no INTEGER, name TEXT, birth_year INTEGER,"
+        " citizen_id TEXT)",
+        "CREATE INDEX persons_household ON persons(round_id, household_id)",
+        "CREATE INDEX persons_commune ON persons(round_id, commune_code)",
+        "CREATE INDEX persons_citizen_id ON persons(round_id, citizen_id)"
+        " WHERE citizen_id IS NOT NULL",
+        f"CREATE TRIGGER households_persons_insert AFTER INSERT ON households"
+        f" BEGIN {insert_new}; END",
+        f"CREATE TRIGGER households_persons_update AFTER UPDATE OF record, commune_code"
+        f" ON households BEGIN {forget_old}; {insert_new}; END",
+        f"CREATE TRIGGER households_persons_delete AFTER DELETE ON households"
+        f" BEGIN {forget_old}; END",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+    rebuild_person_index(conn)
+
+
+def rebuild_person_index(conn: sqlite3.Connection) -> None:
+    """Recompute `persons` from the households' records (it is derived: nothing is lost)."""
+    conn.execute("DELETE FROM persons")
+    conn.execute(
+        "INSERT INTO persons "
+        + _PERSONS_FROM.format(record="h.record").replace(
+            "FROM json_each", "FROM households h, json_each"
+        )
     )
 
 

@@ -156,6 +156,18 @@ def ingest(
         return reused
     try:
         score = scoring_adapter.classify(record, review_round["standard"])
+    except scoring_adapter.Unscorable as error:  # the library's own code, e.g. income_missing
+        return rejected(
+            sub.instance_id,
+            household_id,
+            field_error(
+                household_id,
+                scoring_adapter.scoring_error_path(error.code),
+                error.code,
+                error.message_en,
+                error.message_vi,
+            ),
+        )
     except Exception as error:  # never a silent default class: refuse and say why
         log.exception("scoring failed for %s", sub.instance_id)
         return rejected(

@@ -30,12 +30,22 @@ def standard(standard_id: str):
     return load_standard(standard_id)
 
 
+# The area of an đặc khu's households (setting SPECIAL_ZONE_AREA); None: the record's answer.
+_special_zone_area: str | None = None
+
+
+def configure(*, special_zone_area: str | None) -> None:
+    """Set by `create_app` from the settings (one server process serves one province)."""
+    global _special_zone_area
+    _special_zone_area = special_zone_area
+
+
 def load(record: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(normalised record, []) when valid, else (None, every problem as FieldError dicts)."""
     from survey_forms import InvalidHousehold, load_household
 
     try:
-        return load_household(record), []
+        return load_household(record, special_zone_area=_special_zone_area), []
     except InvalidHousehold as invalid:
         errors = getattr(invalid, "errors", None) or (invalid.args[0] if invalid.args else [])
         return None, [
@@ -43,8 +53,34 @@ def load(record: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, 
         ]
 
 
-def classify(record: dict[str, Any], standard_id: str, *, mode: str = "income") -> dict[str, Any]:
-    """The full, auditable classification of one household as a dict."""
-    from scoring import classify as classify_household
+class Unscorable(ValueError):
+    """The standard cannot score this household (a `scoring.ScoringError`): its stable code,
+    e.g. `income_missing`, and its messages, so every entry point refuses with the library's code."""
 
-    return classify_household(record, standard(standard_id), mode=mode).to_dict()
+    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code, self.message_vi, self.message_en = code, message_vi, message_en
+
+
+# The part of the record a scoring error is about (for the error's `path`).
+_SCORING_ERROR_PATHS = {"income_missing": "income", "area_invalid": "area"}
+
+
+def scoring_error_path(code: str) -> str:
+    return _SCORING_ERROR_PATHS.get(code, "")
+
+
+def classify(record: dict[str, Any], standard_id: str, *, mode: str = "income") -> dict[str, Any]:
+    """The full, auditable classification of one household as a dict; `Unscorable` if the
+    standard cannot score it."""
+    from scoring import ScoringError
+    from scoring import classify as classify_household
+    from survey_forms.communes import with_commune_area
+
+    # The commune decides the area (docs/scoring.md "Area"): a stored record from before that
+    # rule is re-scored at the line of where it lives, whatever its `area` says.
+    record = with_commune_area(record, special_zone_area=_special_zone_area)
+    try:
+        return classify_household(record, standard(standard_id), mode=mode).to_dict()
+    except ScoringError as error:
+        raise Unscorable(error.code, error.message_vi, error.message_en) from error

@@ -24,6 +24,10 @@ __all__ = [
     "communes_by_code",
     "province_communes",
     "english_name",
+    "AREA_BY_KIND",
+    "AREAS",
+    "commune_area",
+    "with_commune_area",
 ]
 
 # Vietnamese prefix of an official name -> English suffix. Longest first so that
@@ -137,3 +141,40 @@ def _by_province() -> Mapping[str, tuple[Commune, ...]]:
 def province_communes(province_code: str) -> list[Commune]:
     """The communes of one province in code order; empty for an unknown province code."""
     return list(_by_province().get(province_code, ()))
+
+
+# --- the area (thành thị / nông thôn) a household is scored at -------------------------------
+
+AREAS = ("urban", "rural")
+# Where the household lives decides its area, not an answer: phường are urban (thành thị), xã
+# rural (nông thôn) — ../shared/docs/poverty-standards.md [check]; docs/scoring.md "Area".
+# An đặc khu (special zone) has no established rule: its area is configuration
+# (`special_zone_area`), and without it the recorded answer stands.
+AREA_BY_KIND: Mapping[str, str] = MappingProxyType({"phuong": "urban", "xa": "rural"})
+KIND_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {"phuong": ("phường", "ward"), "xa": ("xã", "commune"), "dac_khu": ("đặc khu", "special zone")}
+)
+
+
+def commune_area(commune_code: str, *, special_zone_area: str | None = None) -> str | None:
+    """ "urban" or "rural" for a household of this commune; None when the commune is unknown or
+    is an đặc khu and no `special_zone_area` is configured (then the record's answer stands)."""
+    commune = communes_by_code().get(commune_code)
+    if commune is None:
+        return None
+    if commune.kind == "dac_khu":
+        return special_zone_area
+    return AREA_BY_KIND.get(commune.kind)
+
+
+def with_commune_area(record: Mapping, *, special_zone_area: str | None = None) -> dict:
+    """A copy of the record whose `area` is the one its commune decides (unchanged when the
+    commune does not decide it) — what re-scoring a stored record uses."""
+    copy = dict(record)
+    code = record.get("commune_code")
+    derived = (
+        commune_area(code, special_zone_area=special_zone_area) if isinstance(code, str) else None
+    )
+    if derived is not None:
+        copy["area"] = derived
+    return copy

@@ -121,6 +121,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{label_vi}: số thứ tự {value} đã dùng cho thành viên khác.",
         "{label_en}: number {value} is already used by another member.",
     ),
+    "citizen_id_format": (
+        "{label_vi}: phải gồm đúng 12 chữ số, không phải {value}.",
+        "{label_en}: must be exactly 12 digits, not {value}.",
+    ),
+    "citizen_id_birth_year": (
+        "{label_vi}: số thứ 4–6 cho năm sinh {id_year}, nhưng năm sinh đã ghi là {birth_year}.",
+        "{label_en}: digits 4–6 give the year of birth {id_year}, but the birth year given is "
+        "{birth_year}.",
+    ),
+    "citizen_id_sex": (
+        "{label_vi}: số thứ 4 là của người {id_sex_vi}, nhưng giới tính đã ghi là {sex_vi}.",
+        "{label_en}: digit 4 is that of a {id_sex_en} person, but the sex given is {sex_en}.",
+    ),
+    "duplicate_citizen_id": (
+        "{label_vi}: số {value} đã ghi cho thành viên khác của hộ.",
+        "{label_en}: {value} is already given for another member of the household.",
+    ),
+    "area_contradicts_commune": (
+        "{label_vi}: {commune} là {kind_vi} nên hộ thuộc khu vực {expected_vi}, không phải "
+        "{given_vi}; chuẩn nghèo tính theo nơi hộ sinh sống.",
+        "{label_en}: {commune_en} is a {kind_en}, so the household is {expected_en}, not "
+        "{given_en}; the poverty line follows where the household lives.",
+    ),
     "income_missing": (
         "{label_vi}: cần thu nhập 12 tháng qua theo nguồn hoặc câu trả lời Phiếu B (B1).",
         "{label_en}: give the 12-month income by source or the Phiếu B (B1) answers.",

@@ -93,6 +93,11 @@ class Question:
     xform_calculation: str | None = None
     # Value a missing or null answer takes (income sources: 0, devices: none).
     default: object = None
+    # Text that must match this regular expression (whole answer), else error `pattern_code`.
+    pattern: str | None = None
+    pattern_code: str | None = None
+    # XForm-only: a further constraint (XPath) the tablet checks with the pattern.
+    xform_constraint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +466,24 @@ MEMBERS = Group(
         Question("sex", "select_one", "Giới tính", "Sex", choices="sex"),
         Question(
             "birth_year", "integer", "Năm sinh", "Year of birth", min=1900, max_ref="survey_year"
+        ),
+        Question(
+            "citizen_id",
+            "text",
+            "Số định danh cá nhân (số CCCD, 12 số)",
+            "Personal identification number (12-digit citizen id)",
+            required=False,
+            max_length=12,
+            pattern=r"[0-9]{12}",
+            pattern_code="citizen_id_format",
+            # digit 4 = century and sex, digits 5-6 = year (survey_forms.schemas.citizen_id_facts)
+            xform_constraint="1900 + 100 * floor(number(substr(., 3, 4)) div 2)"
+            " + number(substr(., 4, 6)) = ${birth_year}"
+            " and ((number(substr(., 3, 4)) mod 2 = 0) = (${sex} = 'male'))",
+            hint_vi="Nếu có: 12 chữ số trên thẻ căn cước; số thứ 4 (thế kỷ, giới tính) và số thứ "
+            "5–6 (năm sinh) phải khớp với giới tính và năm sinh đã ghi",
+            hint_en="If known: the 12 digits on the identity card; digit 4 (century, sex) and "
+            "digits 5–6 (year of birth) must match the sex and birth year given",
         ),
         Question("ethnicity", "select_one", "Dân tộc", "Ethnic group", choices="ethnicity"),
         Question(

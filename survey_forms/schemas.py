@@ -26,7 +26,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validates_schema
 
-from survey_forms.communes import communes_by_code, english_name
+from survey_forms.communes import KIND_NAMES, commune_area, communes_by_code, english_name
 from survey_forms.errors import FieldError, InvalidHousehold, render
 from survey_forms.questionnaire import (
     FORM_ID,
@@ -41,6 +41,8 @@ __all__ = ["HouseholdSchema", "validate_household", "load_household"]
 
 # The day "today" is for the current validation (tests and re-validation pass their own).
 _TODAY: ContextVar[dt.date] = ContextVar("survey_forms_today")
+# The area an đặc khu's households are scored at, when the province configures one.
+_SPECIAL_ZONE_AREA: ContextVar[str | None] = ContextVar("survey_forms_special_zone_area")
 _ITEM_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SCORECARD_TEXT_MAX = 200
 
@@ -120,6 +122,9 @@ class Text(AnswerField):
         if not text:
             return self.deserialize(None)
         limit = self.question.max_length if self.question else None
+        pattern = self.question.pattern if self.question else None
+        if pattern and not re.fullmatch(pattern, text):
+            raise _Code(self.question.pattern_code or "pattern")
         if limit and len(text) > limit:
             raise _Code("too_long", max=limit)
         return text
@@ -256,6 +261,24 @@ class Section(AnswerField):
         return self.schema.load(value, many=self.many)
 
 
+class IncomeSources(Section):
+    """`income.sources_12m`: a mapping with no source answered means income was not collected.
+
+    Unanswered sources default to 0 ("ghi 0 nếu không có"), but only once at least one source
+    was answered: `{}` or every source null would otherwise score as zero income (poor). Such a
+    mapping loads as None, so the record is refused with `income_missing` (as
+    `scoring.classify` refuses it) unless Phiếu B answers are given.
+    """
+
+    def convert(self, value: Any) -> Any:
+        loaded = super().convert(value)
+        if isinstance(value, Mapping) and all(
+            value.get(source) is None for source in self.schema.load_fields
+        ):
+            return None
+        return loaded
+
+
 class Scorecard(AnswerField):
     """Phiếu B answers: the questionnaire's items are checked by type; other item ids (defined
     by the scorecard file a province uses) must look like ids and hold simple answers."""
@@ -388,6 +411,9 @@ def _field_for(item: Question | Group) -> Any:
     if isinstance(item, Group):
         if item.id == "scorecard":
             return Scorecard(item)
+        if item.id == "sources_12m":
+            schema = _schema_class("Sources_12MSchema", _group_fields(item))()
+            return IncomeSources(schema, required=not item.optional)
         schema = _schema_class(f"{item.id.title()}Schema", _group_fields(item))()
         return Section(schema, required=not item.optional, many=item.repeat)
     if item.type == "geopoint":
@@ -450,6 +476,7 @@ class HouseholdSchema(_schema_class("_HouseholdFields", _household_fields())):
         survey_year = int(survey_date[:4]) if survey_date else None
         _check_commune(data, errors)
         _check_household_id(data, errors)
+        _check_area(data, errors)
         members = data.get("members")
         if isinstance(members, list):
             _check_roster(members, survey_year, errors)
@@ -489,6 +516,17 @@ def _check_commune(data: dict, errors: dict) -> None:
             errors["commune_code"] = [_problem("commune_not_in_province", given=province)]
 
 
+def _check_area(data: dict, errors: dict) -> None:
+    """The recorded area must be the one the commune's kind decides (phường → urban, xã →
+    rural): a household is scored at the line of where it lives, not of a ticked box."""
+    commune, area = data.get("commune_code"), data.get("area")
+    if not commune or not area or "commune_code" in errors:
+        return
+    expected = commune_area(commune, special_zone_area=_SPECIAL_ZONE_AREA.get(None))
+    if expected is not None and area != expected:
+        errors["area"] = [_problem("area_contradicts_commune", expected=expected)]
+
+
 def _check_roster(members: list[dict], survey_year: int | None, errors: dict) -> None:
     found: dict[int, dict[str, list[str]]] = {}
 
@@ -496,6 +534,7 @@ def _check_roster(members: list[dict], survey_year: int | None, errors: dict) ->
         found.setdefault(index, {}).setdefault(key, []).append(_problem(code, **params))
 
     heads, numbers_seen = 0, set()
+    citizen_ids: set[str] = set()
     for index, member in enumerate(members):
         birth_year = member.get("birth_year")
         if survey_year is not None and birth_year is not None and birth_year > survey_year:
@@ -505,6 +544,7 @@ def _check_roster(members: list[dict], survey_year: int | None, errors: dict) ->
             if number in numbers_seen:
                 add(index, "member_no", "duplicate_member_no")
             numbers_seen.add(number)
+        _check_citizen_id(member, index, add, citizen_ids)
         if member.get("relation") == "head":
             heads += 1
             if heads > 1:
@@ -521,6 +561,36 @@ def _check_roster(members: list[dict], survey_year: int | None, errors: dict) ->
         if isinstance(errors["members"], list):
             errors["members"] = {"_schema": errors["members"]}
         errors["members"].update(found)
+
+
+def citizen_id_facts(citizen_id: str) -> tuple[int, str]:
+    """(year of birth, sex) a 12-digit số định danh cá nhân encodes.
+
+    Digits 1–3: province of birth; digit 4: century and sex (0/1 = 1900s male/female, 2/3 =
+    2000s, 4/5 = 2100s, …); digits 5–6: the last two digits of the year of birth; 6 random.
+    """
+    code = int(citizen_id[3])
+    return 1900 + 100 * (code // 2) + int(citizen_id[4:6]), ("male", "female")[code % 2]
+
+
+def _check_citizen_id(member: dict, index: int, add: Any, seen: set[str]) -> None:
+    """The id's century/sex and year digits must agree with the member's own answers."""
+    citizen_id = member.get("citizen_id")
+    if not isinstance(citizen_id, str) or len(citizen_id) != 12 or not citizen_id.isdigit():
+        return  # absent, or its format error is reported already
+    if citizen_id in seen:
+        add(index, "citizen_id", "duplicate_citizen_id")
+    seen.add(citizen_id)
+    year, sex = citizen_id_facts(citizen_id)
+    birth_year = member.get("birth_year")
+    if isinstance(birth_year, int) and birth_year != year:
+        add(index, "citizen_id", "citizen_id_birth_year", id_year=year, birth_year=birth_year)
+    if member.get("sex") in ("male", "female") and member["sex"] != sex:
+        add(index, "citizen_id", "citizen_id_sex", id_sex_vi=_SEX_VI[sex], id_sex_en=sex,
+            sex_vi=_SEX_VI[member["sex"]], sex_en=member["sex"])  # fmt: skip
+
+
+_SEX_VI = {"male": "nam", "female": "nữ"}
 
 
 def _applies(condition: Condition, member: dict, survey_year: int | None) -> bool | None:
@@ -540,26 +610,37 @@ _SCHEMA = HouseholdSchema()
 # --- public API --------------------------------------------------------------------------------
 
 
-def validate_household(record: Any, *, today: dt.date | None = None) -> list[FieldError]:
-    """Every problem of one household record; an empty list means the record is valid."""
-    return _load(record, today)[1]
+def validate_household(
+    record: Any, *, today: dt.date | None = None, special_zone_area: str | None = None
+) -> list[FieldError]:
+    """Every problem of one household record; an empty list means the record is valid.
+
+    `special_zone_area` ("urban"/"rural") is the area of an đặc khu's households when the
+    province configures one; without it an đặc khu record's own `area` stands."""
+    return _load(record, today, special_zone_area)[1]
 
 
-def load_household(record: Any, *, today: dt.date | None = None) -> dict[str, Any]:
+def load_household(
+    record: Any, *, today: dt.date | None = None, special_zone_area: str | None = None
+) -> dict[str, Any]:
     """The normalised record (defaults filled, choices ordered); raises `InvalidHousehold`."""
-    data, errors = _load(record, today)
+    data, errors = _load(record, today, special_zone_area)
     if errors:
         raise InvalidHousehold(errors)
     return data
 
 
-def _load(record: Any, today: dt.date | None) -> tuple[dict[str, Any], list[FieldError]]:
+def _load(
+    record: Any, today: dt.date | None, special_zone_area: str | None = None
+) -> tuple[dict[str, Any], list[FieldError]]:
     token = _TODAY.set(today or dt.date.today())
+    zone_token = _SPECIAL_ZONE_AREA.set(special_zone_area)
     try:
         return _SCHEMA.load(record), []
     except ValidationError as error:
         return {}, _field_errors(record, error.messages)
     finally:
+        _SPECIAL_ZONE_AREA.reset(zone_token)
         _TODAY.reset(token)
 
 
@@ -615,8 +696,29 @@ def _make_error(record: Any, household_id: str | None, path: tuple, message: Any
             province_vi=commune.province,
             province_en=english_name(commune.province),
         )
+    if code == "area_contradicts_commune":
+        params.update(_area_params(record, params["expected"]))
     vi, en = render(code, label_vi=label_vi, label_en=label_en, **params)
     return FieldError(household_id, _path_text(path), code, vi, en)
+
+
+_AREA_NAMES = {"urban": ("thành thị", "urban"), "rural": ("nông thôn", "rural")}
+
+
+def _area_params(record: Any, expected: str) -> dict[str, str]:
+    commune = communes_by_code()[record["commune_code"].strip()]
+    kind_vi, kind_en = KIND_NAMES[commune.kind]
+    given = record.get("area")
+    return {
+        "commune": commune.name,
+        "commune_en": commune.name_en,
+        "kind_vi": kind_vi,
+        "kind_en": kind_en,
+        "expected_vi": f"{_AREA_NAMES[expected][0]} ({expected})",
+        "expected_en": expected,
+        "given_vi": f"{_AREA_NAMES.get(given, (given,))[0]} ({given})",
+        "given_en": str(given),
+    }
 
 
 def _lookup(record: Any, path: tuple) -> Any:

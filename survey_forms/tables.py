@@ -20,7 +20,8 @@ import pandas as pd
 
 NESTED = ("gps", "dwelling", "meta")  # nested mappings flattened as <key>_<field>
 INCOME_PREFIX, SCORECARD_PREFIX = "income_", "scorecard_"
-CODE_WIDTHS = {"province_code": 2, "commune_code": 5}
+# a spreadsheet turns "042078001234" into a number: pad back (every such code starts with 0)
+CODE_WIDTHS = {"province_code": 2, "commune_code": 5, "citizen_id": 12}
 INT_FIELDS = {"member_no", "birth_year"}
 BOOL_FIELDS = {
     "in_school",

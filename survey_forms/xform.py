@@ -236,8 +236,8 @@ def _question_row(question: Question) -> dict[str, Any]:
         row["appearance"] = "minimal autocomplete"  # about a hundred communes per province
     if question.id == "province_code":
         row["appearance"] = "minimal"
-    if isinstance(question.default, (int, float)) and not isinstance(question.default, bool):
-        row["default"] = str(question.default)
+    # No pre-filled 0 for income sources: an untouched field must not read as "answered zero"
+    # (a required field without a default makes the enumerator type the 0).
     return row
 
 
@@ -283,6 +283,18 @@ def _constraint(question: Question) -> tuple[str, str, str] | None:
             f"Phải từ {low} đến năm rà soát.",
             f"Must be between {low} and the survey year.",
         )
+    if question.pattern:  # e.g. the 12-digit citizen id; the server checks its digits too
+        from survey_forms.errors import MESSAGES
+
+        vi, en = MESSAGES[question.pattern_code]
+        vi = vi.split(", không phải")[0].replace("{label_vi}", question.label_vi) + "."
+        en = en.split(", not")[0].replace("{label_en}", question.label_en) + "."
+        expression = f"regex(., '^{question.pattern}$')"
+        if question.xform_constraint:
+            expression += f" and {question.xform_constraint}"
+            vi += " Số thứ 4 (thế kỷ, giới tính) và 5–6 (năm sinh) phải khớp câu trả lời."
+            en += " Digit 4 (century, sex) and digits 5–6 (birth year) must match the answers."
+        return expression, vi, en
     if question.type == "text" and question.max_length:
         n = question.max_length
         return f"string-length(.) <= {n}", f"Tối đa {n} ký tự.", f"At most {n} characters."
@@ -495,8 +507,9 @@ def _read_group(group: Group, element: Element | None) -> dict[str, Any]:
             if value is not None:
                 values[item.id] = value
             continue
-        if value is None and item.default is not None:
-            value = list(item.default) if isinstance(item.default, tuple) else item.default
+        if value is None and isinstance(item.default, tuple):
+            # Unanswered numbers stay None: validation decides (all sources blank = not collected).
+            value = list(item.default)
         values[item.id] = value
     return values
 

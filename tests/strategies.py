@@ -29,6 +29,8 @@ DWELLING_CHOICES = {
 }
 DEVICES = list(vocab.DWELLING_CHOICES["devices"])
 SOURCES = list(vocab.INCOME_SOURCES)
+# Hà Tĩnh communes whose kind decides each area: Phường Thành Sen (urban), Xã Hương Khê (rural).
+COMMUNE_OF_AREA = {"urban": "18073", "rural": "18496"}
 # per-person monthly lines of every shipped standard: incomes are drawn at, just above and
 # just below them
 LINES = [
@@ -121,7 +123,7 @@ def base_household(
         "form_version": "2026.1",
         "household_id": "18496-thon-1-0001",
         "province_code": "42",
-        "commune_code": "18496",
+        "commune_code": COMMUNE_OF_AREA[area],  # the commune decides the area
         "village": "Thôn 1",
         "area": area,
         "head_name": "Người 1",
@@ -288,6 +290,7 @@ def scorecard_answers_st(draw) -> dict[str, Any]:
 def households(draw, household_id: str = "18496-thon-1-0001") -> dict[str, Any]:
     """A random valid canonical household record (Hà Tĩnh, province 42)."""
     year = draw(st.sampled_from([2021, 2025, SURVEY_YEAR, 2027]))
+    area = draw(st.sampled_from(["rural", "urban"]))
     members = draw(members_st(year))
     n = len(members)
     devices = draw(st.lists(st.sampled_from(DEVICES), unique=True, max_size=4))
@@ -304,11 +307,12 @@ def households(draw, household_id: str = "18496-thon-1-0001") -> dict[str, Any]:
     record = {
         "form_id": "povcensus_household",
         "form_version": "2026.1",
-        "household_id": household_id,
+        # the id starts with its commune's code (survey_forms.schemas.HOUSEHOLD_ID_PATTERN)
+        "household_id": COMMUNE_OF_AREA[area] + household_id[household_id.index("-") :],
         "province_code": "42",
-        "commune_code": "18496",
+        "commune_code": COMMUNE_OF_AREA[area],  # the commune decides the area
         "village": "Thôn 1",
-        "area": draw(st.sampled_from(["rural", "urban"])),
+        "area": area,
         "head_name": members[0]["name"],
         "address": "Thôn 1, xã Hương Khê",
         "enumerator": "rsv-0012",

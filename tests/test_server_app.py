@@ -144,7 +144,7 @@ def test_cli_users_tokens_rounds(tmp_path, monkeypatch):
     )
     assert out.exit_code == 0
     listed = [
-        json.loads(line) for line in run(database, "users", "list", "--json").output.splitlines()
+        json.loads(line) for line in run(database, "users", "list", "--json").stdout.splitlines()
     ]
     assert [(u["username"], u["role"]) for u in listed] == [
         ("rsv-1", "enumerator"),

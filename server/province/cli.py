@@ -54,6 +54,9 @@ def report(round_label: str, which: str, fmt: str, output: Path, database: str |
     from server.security import write_private
 
     app = create_app({"DATABASE": os.path.abspath(database)} if database else None)
+    from server.home import announce
+
+    announce(app)
     db = open_app_db(app)
     try:
         review_round = get_round(db, round_label)

@@ -147,7 +147,7 @@ def _household(rng: random.Random, commune: str, level: float, number: int, year
         "province_code": "42",
         "commune_code": commune,
         "village": f"Thôn {village}",
-        "area": "urban" if level > 1.15 else "rural",
+        "area": _area(commune, level),
         "head_name": members[0]["name"],
         "address": f"Thôn {village}",
         "enumerator": f"rsv-{commune}",
@@ -166,6 +166,13 @@ def _household(rng: random.Random, commune: str, level: float, number: int, year
             }
         },
     }
+
+
+def _area(commune: str, level: float) -> str:
+    """The commune's kind decides (phường urban, xã rural); the level only for unknown codes."""
+    from survey_forms.communes import commune_area
+
+    return commune_area(commune) or ("urban" if level > 1.15 else "rural")
 
 
 def _dwelling(rng: random.Random, poverty: float, size: int) -> dict[str, Any]:

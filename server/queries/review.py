@@ -24,6 +24,7 @@ import sqlite_utils
 
 from server.db import transaction, utcnow
 from server.queries.households import add_change
+from server.queries.persons import commune_duplicates
 
 CLASSES = ("poor", "near_poor", "average", "not_poor")
 DECISIONS = ("confirmed", "returned", "overridden", "resurvey")
@@ -126,8 +127,13 @@ def list_queue(
         + f" {where} ORDER BY {SORTS.get(wanted.sort, SORTS['household'])} LIMIT ? OFFSET ?"
     )
     rows = list(db.query(sql, [*args, page_size, (page - 1) * page_size]))
+    household_ids = [row["household_id"] for row in rows]
+    duplicates = commune_duplicates(db, round_id, wanted.commune_code, household_ids)  # issue 12
     for row in rows:
         row["flags"] = _flags(row)
+        row["duplicates"] = duplicates.get(row["household_id"], [])
+        if row["duplicates"]:
+            row["flags"].append("duplicate_person")
     return {"rows": rows, "total": total, "page": page, "pages": pages}
 
 

@@ -27,6 +27,7 @@ FLAG_LABELS = {
     "provisional": _l("provisional standard"),
     "complaint": _l("open complaint"),
     "resubmitted": _l("came back"),
+    "duplicate_person": _l("possible duplicate person"),  # issue 12
 }
 CATEGORY_LABELS = {
     "poor": _l("Poor households"),

@@ -50,16 +50,40 @@ def sample_record(
         village=village,
         address=f"{village}, xã {commune}",
     )
+    urban = _commune_area(commune) == "urban"
+    record["area"] = "urban" if urban else "rural"  # the commune decides (docs/scoring.md)
     if head_name:
         record["head_name"] = record["members"][0]["name"] = head_name
+    _citizen_ids(record)
     sources = record["income"]["sources_12m"]
     if kind == "near_poor":
         _no_deprivation(record)
     elif kind == "average":
         sources.update(wages=48_000_000, agriculture=36_000_000, business=12_000_000)
+        if urban:  # 2,900,000 ₫/person: above the urban lines, below vn-2022's urban ceiling
+            sources.update(wages=87_200_000, agriculture=36_000_000, business=16_000_000)
     elif kind == "not_poor":
         sources.update(wages=240_000_000)
     return record
+
+
+def _citizen_ids(record: dict[str, Any]) -> None:
+    """Each sample household holds its own people: distinct 12-digit citizen ids (matching sex
+    and birth year), so the copies of one example are not taken for duplicate persons."""
+    import hashlib
+
+    for index, member in enumerate(record["members"]):
+        year = member["birth_year"]
+        digit = 2 * ((year - 1900) // 100) + (member["sex"] == "female")
+        seed = f"{record['household_id']}/{index}".encode()
+        serial = int(hashlib.sha256(seed).hexdigest(), 16) % 1_000_000
+        member["citizen_id"] = f"042{digit}{year % 100:02d}{serial:06d}"
+
+
+def _commune_area(commune: str) -> str | None:
+    from survey_forms.communes import commune_area
+
+    return commune_area(commune)
 
 
 def _no_deprivation(record: dict[str, Any]) -> None:
