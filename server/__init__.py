@@ -147,12 +147,17 @@ def _init_extensions(app: Flask) -> None:
     def select_locale() -> str:
         wanted = request.args.get("lang") or session.get("lang")
         if wanted in app.config["LANGUAGES"]:
+            if request.args.get("lang") == wanted:  # one language rule: ?lang= lasts the session
+                session["lang"] = wanted
             return wanted
         return app.config["BABEL_DEFAULT_LOCALE"]
 
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.extensions["csrf_protect"] = CSRFProtect(app)
+    from server import format as formatting  # numbers, money, dates in the reader's locale
+
+    formatting.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

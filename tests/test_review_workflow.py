@@ -448,7 +448,7 @@ def test_the_province_audit_page_shows_who_did_what_and_why(review, client):
     )
     review.login(client, "province")
     page = client.get("/review/audit").get_data(as_text=True)
-    assert "Có thu nhập từ cho thuê đất" in page and "head (commune)" in page
-    assert household_id in page and "province (province)" in page  # settings: no commune
+    assert "Có thu nhập từ cho thuê đất" in page and "head (cán bộ xã)" in page
+    assert household_id in page and "province (cán bộ tỉnh)" in page  # settings: no commune
     only = client.get("/review/audit?action=recognise").get_data(as_text=True)
     assert household_id not in only

@@ -317,7 +317,7 @@ def table_export(name: str, fmt: str):
             f"{stem}.xlsx",
         )
     else:
-        data, kind = reports.write_csv(built)
+        data, kind = reports.write_csv(built, _lang())
         mimetype = "text/csv; charset=utf-8" if kind == "csv" else "application/zip"
         filename = f"{stem}.{kind}"
     _audit_export(f"{name}.{fmt}", review_round)

@@ -17,14 +17,4 @@ def init_app(app: Flask) -> None:
     from server.review import steps, views  # noqa: F401  (steps adds its routes to views.bp)
 
     app.register_blueprint(views.bp)
-    app.jinja_env.filters.setdefault("vnd", format_vnd)
-
-
-def format_vnd(value) -> str:
-    """12 345 678 → "12.345.678" (Vietnamese thousands separator); None → "—"."""
-    if value is None:
-        return "—"
-    try:
-        return f"{round(float(value)):,}".replace(",", ".")
-    except (TypeError, ValueError):
-        return str(value)
+    # numbers and money are formatted by server.format's filters (|num, |vnd, |local_dt ...)
