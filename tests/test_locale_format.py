@@ -208,3 +208,21 @@ def test_cli_counts_are_written_the_way_each_language_writes_them(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Đã tạo 1.200 hộ giả lập" in result.output
     assert "Wrote 1,200 synthetic households" in result.output
+
+
+def test_posting_page_lists_the_days_off_ahead(client, db, make_user, open_round):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from server.queries import review_commune as cq
+
+    today = lambda: datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()  # noqa: E731
+    review_round = open_round()
+    province = make_user("tinh", role="province", communes=(), password="pw")
+    make_user("xa", role="commune", communes=("18496",), password="pw")
+    day = today() + timedelta(days=10)
+    day += timedelta(days=(7 - day.weekday()) % 7)  # the next Monday: a weekday
+    cq.save_settings(db, review_round["id"], posting_days=3, holidays=str(day), user_id=province.id)
+    _login(client, "xa")
+    page = client.get("/review/c/18496/posting").data.decode()
+    assert f"{day:%d/%m/%Y} — Ngày nghỉ do tỉnh quy định" in page

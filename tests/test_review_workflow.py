@@ -190,7 +190,9 @@ def test_posting_period_in_working_days_default_by_standard_and_configurable(rev
         note=None,
         user_id=review.users["head"].id,
     )
-    assert (posted["working_days"], posted["posted_until"]) == (3, "2026-11-24")
+    # Friday 20, Monday 23, then Tuesday 24/11 is Ngày Văn hóa Việt Nam (a public day off in
+    # Vietnam's calendar, the holidays package): the third working day is Wednesday 25
+    assert (posted["working_days"], posted["posted_until"]) == (3, "2026-11-25")
     cq.save_settings(
         db,
         review.round["id"],
@@ -208,7 +210,7 @@ def test_posting_period_in_working_days_default_by_standard_and_configurable(rev
         note=None,
         user_id=review.users["head"].id,
     )
-    assert (posted["working_days"], posted["posted_until"]) == (5, "2026-11-27")
+    assert (posted["working_days"], posted["posted_until"]) == (5, "2026-11-30")  # 23, 24 off
     close_round(db, review.round["label"])
     older = open_review_round(db, year=2020, standard="vn-2016", province="42")
     assert cq.round_settings(db, older)["posting_days"] == 7

@@ -25,7 +25,7 @@ from server.queries.review_movement import (  # noqa: F401  (re-exported for cal
     previous_round,
 )
 from server.queries.review_movement import commune_households as _households
-from server.review.workdays import parse_holidays, posting_end
+from server.review.workdays import parse_changes, posting_end, round_calendar
 
 UNDECIDED = ("submitted", "resubmitted", "returned", "resurvey")
 _NAMES_VI = {"poor": "hộ nghèo", "near_poor": "hộ cận nghèo"}
@@ -48,7 +48,7 @@ def round_settings(db: sqlite_utils.Database, review_round: dict[str, Any]) -> d
 
 
 def save_settings(db, round_id: int, *, posting_days: int, holidays: str, user_id: int) -> None:
-    parse_holidays(holidays)  # refuse a malformed date before storing it
+    parse_changes(holidays)  # refuse a malformed date before storing it
     if posting_days < 1 or posting_days > 60:
         raise ReviewError("Số ngày niêm yết phải từ 1 đến 60.", "Posting days must be 1 to 60.")
     with transaction(db) as conn:
@@ -284,7 +284,9 @@ def record_posting(
 ) -> dict[str, Any]:
     """Record that the list (or the re-check result) was posted from `posted_from`."""
     settings = round_settings(db, review_round)
-    until = posting_end(posted_from, settings["posting_days"], parse_holidays(settings["holidays"]))
+    # Vietnam's public holidays (the holidays package) with the province's changes on top
+    calendar = round_calendar(posted_from, settings["holidays"])
+    until = posting_end(posted_from, settings["posting_days"], calendar)
     with transaction(db) as conn:
         check_unlocked(conn, review_round["id"], commune_code)
         posting_id = conn.execute(
