@@ -36,19 +36,23 @@ class CaptureError:
     code: str
     message_vi: str
     message_en: str
+    column: str = ""  # the Vietnamese column heading (paper Phiếu B workbook)
 
     @classmethod
     def from_reject(cls, reject: Any) -> CaptureError:
         """From a `povcensus.readers.Reject` (which names the row `line`)."""
         return cls(
             reject.file, reject.line, reject.household_id, reject.field, reject.code,
-            reject.message_vi, reject.message_en,
+            reject.message_vi, reject.message_en, getattr(reject, "column", ""),
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def __str__(self) -> str:
+        if self.column:  # a paper workbook: the clerk's words — sheet, row, column heading
+            row = f", dòng {self.row}" if self.row is not None else ""
+            return f"{self.file}{row}, cột “{self.column}”: {self.message_vi} / {self.message_en}"
         where = f"{self.file}" + (f", row {self.row}" if self.row is not None else "")
         what = self.field or "(record)"
         return f"{where}, {what}: {self.message_en} / {self.message_vi}"
@@ -89,7 +93,10 @@ def check(source: Source, *, today: date | None = None) -> list[CaptureError]:
     if source.record is None:
         return problems
     errors = validate_household(source.record, today=today)
-    return problems + [CaptureError.from_reject(source.locate(error)) for error in errors]
+    # an answer already reported as "not on the form" is not reported again in codes
+    reported = {problem.field for problem in problems}
+    located = [source.locate(error) for error in errors if error.path not in reported]
+    return problems + [CaptureError.from_reject(reject) for reject in located]
 
 
 def capture(

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "boundaries": "maps.cli:boundaries",
     "map": "maps.cli:map_command",
     "xform": "survey_forms.cli:xform",
+    "forms": "povcensus.forms_cli:forms",
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 from babel.dates import format_date as _babel_date
@@ -142,3 +143,9 @@ def date(value: Any, locale: Any = None) -> str:
             return str(value)
     lang = _locale(locale)
     return _babel_date(day, _DATE_PATTERNS.get(lang, _DATE_PATTERNS["en"]), locale=lang)
+
+
+def natural_key(text: Any) -> tuple:
+    """Sort key for names with numbers: Thôn 1, Thôn 2, … Thôn 10 (not Thôn 1, Thôn 10, Thôn 2)."""
+    parts = re.split(r"(\d+)", str(text or "").casefold())
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != "")

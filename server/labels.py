@@ -7,9 +7,10 @@ them directly. The codes stay in the database and URLs; only what is shown is a 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
+
+from povcensus.fmt import natural_key
 
 ROUND_KINDS = {
     "annual": {"vi": "Đợt rà soát định kỳ năm {year}", "en": "Annual review {year}"},
@@ -105,12 +106,6 @@ def village_name(name: Any, commune_kind: Any = None, locale: Any = "vi") -> str
     if text.lower().startswith(_VILLAGE_PREFIXES):
         return text
     return f"{village_word(commune_kind, locale)} {text}"
-
-
-def natural_key(text: Any) -> tuple:
-    """Sort key for names with numbers: Thôn 1, Thôn 2, … Thôn 10 (not Thôn 1, Thôn 10, Thôn 2)."""
-    parts = re.split(r"(\d+)", str(text or "").casefold())
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != "")
 
 
 def natural_sorted(values, key=None) -> list:
