@@ -160,3 +160,49 @@ def test_printable_blank_form_follows_the_questionnaire(tmp_path):
         assert f"<h2>{section.label_vi}</h2>" in page
     assert "☐ Bê tông, gạch" in page and "concrete_brick" not in page
     assert "<script" not in page
+
+
+def test_the_commune_office_downloads_its_blank_form_with_its_villages(app, db, make_user,
+                                                                      open_round, household):  # fmt: skip
+    import hashlib
+    import io
+    import json
+    import uuid
+
+    from server.ingest import Submission, ingest
+    from server.queries.users import get_user
+
+    open_round()
+    submitter = get_user(db, make_user("sub", role="province", communes=()).id)
+    for village in ("Thôn 10", "Thôn 2"):
+        record = household(village=village)
+        payload = json.dumps(record)
+        ingest(db, Submission(f"uuid:{uuid.uuid4()}", record["form_id"], record["form_version"],
+                              record, payload, hashlib.sha256(payload.encode()).hexdigest(),
+                              "json", submitter), province="42")  # fmt: skip
+    make_user("xa", role="commune", communes=("18496",), password="pw")
+    client = app.test_client()
+    client.post("/login", data={"username": "xa", "password": "pw"})
+    queue = client.get("/review/c/18496/").data.decode()
+    assert "/review/c/18496/phieu-b.xlsx" in queue and "Phiếu B trống" in queue
+    response = client.get("/review/c/18496/phieu-b.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    lists = [[c.value for c in column if c.value] for column in book["Danh mục"].columns]
+    assert ["Thôn, tổ dân phố", "Thôn 2", "Thôn 10"] in lists
+    assert ["Xã, phường, đặc khu", "Xã Hương Khê"] in lists
+    printed = client.get("/review/c/18496/phieu-b").data.decode()
+    assert "Xã Hương Khê" in printed and "☐ Thôn 2" in printed
+    assert client.get("/review/c/18502/phieu-b.xlsx").status_code == 403  # not their commune
+
+
+def test_the_command_and_its_options_are_documented():
+    from pathlib import Path
+
+    from povcensus.forms_cli import forms
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "paper-forms.md").read_text("utf-8")
+    for name, command in forms.commands.items():
+        assert f"povcensus forms {name}" in text
+        for param in command.params:
+            assert any(f"`{opt}`" in text for opt in param.opts), param.opts
