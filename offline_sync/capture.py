@@ -10,7 +10,7 @@ even when others in the same file fail, in chunks of one transaction each.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -107,14 +107,19 @@ def capture(
     replace: bool = False,
     today: date | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
+    communes: Iterable[str] | None = None,
 ) -> CaptureReport:
-    """Read, validate and queue; valid households are queued even when others fail."""
+    """Read, validate and queue; valid households are queued even when others fail.
+
+    `communes`: the communes the user is assigned (from `sync login`); a household of another
+    commune is not queued — the server would reject it and the item would wait forever."""
     report = CaptureReport()
     valid: list[Source] = []
     found = open_input(path, members=members)
+    allowed = set(communes) if communes else None
     for source in found:
         report.read += 1
-        errors = check(source, today=today)
+        errors = check(source, today=today) or _outside(source, allowed)
         if errors:
             report.errors += errors
         else:
@@ -126,6 +131,21 @@ def capture(
             on_progress(report.read, found.total)
     _queue(store, valid, replace, report)
     return report
+
+
+def _outside(source: Source, allowed: set[str] | None) -> list[CaptureError]:
+    """A valid household of a commune the user is not assigned: one error saying so."""
+    commune = source.record.get("commune_code") if isinstance(source.record, dict) else None
+    if allowed is None or commune in allowed:
+        return []
+    mine = ", ".join(sorted(allowed))
+    return [
+        CaptureError(
+            source.file, source.line, source.household_id, "commune_code", "commune_not_assigned",
+            f"xã {commune} không thuộc địa bàn bạn được giao ({mine}); hộ không được xếp hàng",
+            f"commune {commune} is not one of your communes ({mine}); the household is not queued",
+        )
+    ]  # fmt: skip
 
 
 def _queue(store: Outbox, sources: list[Source], replace: bool, report: CaptureReport) -> None:
