@@ -474,6 +474,8 @@ def score(input_path, members, standard, mode, scorecard, output, rejects, fmt, 
             writer = _Writer(out, fmt, _output_fields(std, explain))
             with _progress(inp.total, "hh", "scoring") as bar:
                 _run_score(inp, std, mode, card, explain, writer, rej, tally, bar)
+        if not tally.rejected:  # nothing rejected: no empty rejects file left behind
+            rejects.unlink(missing_ok=True)
     _summary(std, tally, output, rejects)
     sys.exit(EXIT_REJECTED if tally.rejected else EXIT_OK)
 
