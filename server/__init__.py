@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
 ENV_PREFIX = "POVCENSUS_"
 INSTANCE_ENV = "POVCENSUS_INSTANCE_PATH"  # where the instance folder is; not a setting
 _NOT_SETTINGS = {"POVCENSUS_DEBUG", INSTANCE_ENV}
+_CLIENT_PREFIX = "SYNC_"  # POVCENSUS_SYNC_*: the offline client's variables, never warned about
 
 
 class ConfigError(RuntimeError):
@@ -113,6 +114,9 @@ def _known_environment(app: Flask, known: set[str]) -> dict[str, Any]:
     test_config stay strict."""
     values = _read_environment()
     for name in sorted(set(values) - known):
+        if name.startswith(_CLIENT_PREFIX):  # the sync client's own (POVCENSUS_SYNC_STORE, ...)
+            del values[name]
+            continue
         app.logger.warning(
             "ignoring environment variable %s%s: not a server setting", ENV_PREFIX, name
         )

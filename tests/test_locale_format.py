@@ -226,3 +226,16 @@ def test_posting_page_lists_the_days_off_ahead(client, db, make_user, open_round
     _login(client, "xa")
     page = client.get("/review/c/18496/posting").data.decode()
     assert f"{day:%d/%m/%Y} — Ngày nghỉ do tỉnh quy định" in page
+
+
+def test_server_commands_do_not_warn_about_the_sync_clients_variables(
+    tmp_path, monkeypatch, caplog
+):
+    from server import create_app
+
+    monkeypatch.setenv("POVCENSUS_SYNC_STORE", str(tmp_path / "store.sqlite3"))
+    monkeypatch.setenv("POVCENSUS_NO_SUCH_SETTING", "1")
+    with caplog.at_level("WARNING"):
+        create_app({"DATABASE": str(tmp_path / "x.sqlite3")}, instance_path=str(tmp_path))
+    assert "POVCENSUS_SYNC_STORE" not in caplog.text
+    assert "POVCENSUS_NO_SUCH_SETTING" in caplog.text  # a typo of a setting is still reported
