@@ -175,9 +175,15 @@ def movement_table(table: pd.DataFrame, meta: dict[str, Any]) -> Table:
         rows,
         [
             "Cuối kỳ = Đầu kỳ − Thoát + Tái + Phát sinh mới (cột 'Cân đối').",
-            f"Đầu kỳ: danh sách đã công nhận của đợt {meta.get('previous') or '—'}.",
+            f"Đầu kỳ: danh sách đã công nhận của {_previous_round(meta)}.",
         ],
     )
+
+
+def _previous_round(meta: dict[str, Any]) -> str:
+    from server.labels import round_name
+
+    return round_name(meta["previous"]).lower() if meta.get("previous") else "đợt trước (—)"
 
 
 def identity_holds(row: dict[str, Any], klass: str) -> bool:

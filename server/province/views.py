@@ -20,6 +20,7 @@ from flask_babel import get_locale
 from server import reports
 from server.auth import current_user, role_required
 from server.db import get_db
+from server.labels import round_name, standard_name
 from server.queries import province as queries
 from server.queries.users import audit
 
@@ -226,7 +227,7 @@ def _map_html(review_round: dict, compare: dict | None, measure: str, tiles: boo
             lang=_lang(),
             indicator_labels=labels,
             tiles="OpenStreetMap" if tiles else None,
-            title=f"{review_round['label']} — {review_round['standard']}",
+            title=f"{round_name(review_round, _lang())} — {standard_name(review_round['standard'], _lang())}",
         )
     except ValueError:
         abort(400)
