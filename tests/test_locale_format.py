@@ -239,3 +239,9 @@ def test_server_commands_do_not_warn_about_the_sync_clients_variables(
         create_app({"DATABASE": str(tmp_path / "x.sqlite3")}, instance_path=str(tmp_path))
     assert "POVCENSUS_SYNC_STORE" not in caplog.text
     assert "POVCENSUS_NO_SUCH_SETTING" in caplog.text  # a typo of a setting is still reported
+
+
+def test_english_messages_agree_in_number():
+    from server.queries.review_commune import _households_en
+
+    assert _households_en(1) == "1 household is" and _households_en(3) == "3 households are"

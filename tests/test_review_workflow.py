@@ -273,6 +273,10 @@ def test_complaint_recheck_changes_the_class_and_must_be_reposted(review):
     )
     row = state(review, household_id)
     assert (row["computed_class"], row["final_class"]) == ("not_poor", "near_poor")
+    reason = review.db.execute(
+        "SELECT reason FROM review_decisions WHERE household_id = ?", [household_id]
+    ).fetchone()[0]
+    assert reason == "Thu nhập thực tế thấp"  # stored as written, no bilingual prefix
     blockers = cq.recognition_blockers(review.db, review.round, OWN, TODAY)
     assert [en for _, en in blockers] == ["The re-check result has not been re-posted."]
     cq.record_posting(
