@@ -245,3 +245,15 @@ def test_english_messages_agree_in_number():
     from server.queries.review_commune import _households_en
 
     assert _households_en(1) == "1 household is" and _households_en(3) == "3 households are"
+
+
+def test_validation_messages_write_bounds_the_way_each_language_does():
+    from conftest import example_household
+
+    from survey_forms import validate_household
+
+    record = example_household()
+    record["income"]["sources_12m"]["wages"] = 3_000_000_000
+    (error,) = [e for e in validate_household(record) if e.path.endswith("wages")]
+    assert "từ 0 đến 2.000.000.000" in error.message_vi
+    assert "between 0 and 2,000,000,000" in error.message_en
