@@ -188,10 +188,13 @@ def add(ctx, file: Path, members: Path | None, replace: bool, as_json: bool) -> 
     else:
         for error in report.errors:
             click.echo(str(error), err=True)
+        from povcensus.fmt import number
+
+        counts = (report.read, len(report.queued), len(report.unchanged), report.failed_rows)
+        en, vi = ([number(n, lang) for n in counts] for lang in ("en", "vi"))
         click.echo(
-            f"read {report.read}, queued {len(report.queued)}, unchanged {len(report.unchanged)},"
-            f" invalid {report.failed_rows} / đọc {report.read}, đã xếp hàng"
-            f" {len(report.queued)}, không đổi {len(report.unchanged)}, lỗi {report.failed_rows}"
+            f"read {en[0]}, queued {en[1]}, unchanged {en[2]}, invalid {en[3]} / đọc {vi[0]},"
+            f" đã xếp hàng {vi[1]}, không đổi {vi[2]}, lỗi {vi[3]}"
         )
     ctx.exit(EXIT_INVALID if report.errors else EXIT_OK)
 
