@@ -14,8 +14,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and our translations on the app."""
-    from server.review import steps, views  # noqa: F401  (steps adds its routes to views.bp)
-    from server.review import paper_views  # noqa: F401  (blank Phiếu B downloads)
+    # steps and paper_views (blank Phiếu B downloads) add their routes to views.bp
+    from server.review import paper_views, steps, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     # numbers and money are formatted by server.format's filters (|num, |vnd, |local_dt ...)
