@@ -230,6 +230,8 @@ def test_first_run_serves_a_quick_demo_and_owes_the_full_census(tmp_path, monkey
     path = tmp_path / "demo.sqlite3"
     result = CliRunner().invoke(main, ["demo", "--households", "300", "--db", str(path)])
     assert result.exit_code == 0, result.output
+    for stage in demo_module.STAGES.values():  # one progress bar per stage
+        assert stage in result.output
     db = connect(path)
     counts = [n for (n,) in db.execute("SELECT count(*) FROM households GROUP BY round_id")]
     assert counts[0] == 150  # last year's round: the quick census
