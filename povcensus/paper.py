@@ -207,8 +207,9 @@ def paper_tables(households, members, *, h_sheet: str = HOUSEHOLD_SHEET,
     """Turn the two filled sheets (DataFrames, header = row 1) into code tables."""
     h_columns, m_columns = paper_columns()
     result = PaperTables(None, None)
-    result.households = _convert(households, h_columns, h_sheet, result.problems, province=None)
-    province = _single_province(result.households)
+    # commune names repeat across provinces ("Phường 1"): read them within the sheet's province
+    province = _sheet_province(households, h_columns)
+    result.households = _convert(households, h_columns, h_sheet, result.problems, province=province)
     result.members = _convert(members, m_columns, m_sheet, result.problems, province=province)
     if "form_id" not in result.households.columns:  # paper has no form id: it is this form
         result.households["form_id"] = FORM_ID
@@ -216,11 +217,20 @@ def paper_tables(households, members, *, h_sheet: str = HOUSEHOLD_SHEET,
     return result
 
 
-def _single_province(frame) -> str | None:
-    if "province_code" not in frame.columns:
+def _sheet_province(frame, columns: Sequence[PaperColumn]) -> str | None:
+    """The one province the households sheet names (label, name or code), else None."""
+    headers = _header_map(columns)
+    names = [
+        n for n in frame.columns if getattr(headers.get(_norm(n)), "key", "") == "province_code"
+    ]
+    if not names:
         return None
-    values = {v for v in frame["province_code"].dropna().astype(str) if v}
-    return values.pop() if len(values) == 1 else None
+    codes = _answer_codes("provinces", None)
+    found = set()
+    for value in frame[names[0]].dropna():
+        text = str(int(value)).zfill(2) if isinstance(value, int | float) else str(value)
+        found.add(codes.get(_norm(text)))
+    return found.pop() if len(found) == 1 else None
 
 
 def _convert(frame, columns, sheet: str, problems: list[PaperProblem], *, province) -> Any:

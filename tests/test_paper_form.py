@@ -206,3 +206,26 @@ def test_the_command_and_its_options_are_documented():
         assert f"povcensus forms {name}" in text
         for param in command.params:
             assert any(f"`{opt}`" in text for opt in param.opts), param.opts
+
+
+def test_commune_names_are_read_within_the_sheets_province():
+    """Commune names repeat across provinces: the sheet's province decides which is meant."""
+    import pandas as pd
+
+    from povcensus.paper import paper_tables
+    from survey_forms.questionnaire import QUESTIONNAIRE
+
+    communes = QUESTIONNAIRE.choices("communes")
+    names = {}
+    for choice in communes:
+        names.setdefault(choice.label_vi, []).append(choice)
+    name, choices = next((n, c) for n, c in names.items() if len(c) > 1)
+    wanted = choices[0]
+    province = next(p for p in QUESTIONNAIRE.choices("provinces") if p.value == wanted.province)
+    households = pd.DataFrame(
+        {"Mã hộ": ["h-1"], "Tỉnh, thành phố": [province.label_vi], "Xã, phường, đặc khu": [name]}
+    )
+    tables = paper_tables(households, pd.DataFrame({"Mã hộ": []}))
+    assert tables.households.loc[0, "commune_code"] == wanted.value
+    assert tables.households.loc[0, "province_code"] == wanted.province
+    assert tables.problems == []
