@@ -10,7 +10,7 @@ even when others in the same file fail, in chunks of one transaction each.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,19 +36,23 @@ class CaptureError:
     code: str
     message_vi: str
     message_en: str
+    column: str = ""  # the Vietnamese column heading (paper Phiếu B workbook)
 
     @classmethod
     def from_reject(cls, reject: Any) -> CaptureError:
         """From a `povcensus.readers.Reject` (which names the row `line`)."""
         return cls(
             reject.file, reject.line, reject.household_id, reject.field, reject.code,
-            reject.message_vi, reject.message_en,
+            reject.message_vi, reject.message_en, getattr(reject, "column", ""),
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def __str__(self) -> str:
+        if self.column:  # a paper workbook: the clerk's words — sheet, row, column heading
+            row = f", dòng {self.row}" if self.row is not None else ""
+            return f"{self.file}{row}, cột “{self.column}”: {self.message_vi} / {self.message_en}"
         where = f"{self.file}" + (f", row {self.row}" if self.row is not None else "")
         what = self.field or "(record)"
         return f"{where}, {what}: {self.message_en} / {self.message_vi}"
@@ -89,7 +93,10 @@ def check(source: Source, *, today: date | None = None) -> list[CaptureError]:
     if source.record is None:
         return problems
     errors = validate_household(source.record, today=today)
-    return problems + [CaptureError.from_reject(source.locate(error)) for error in errors]
+    # an answer already reported as "not on the form" is not reported again in codes
+    reported = {problem.field for problem in problems}
+    located = [source.locate(error) for error in errors if error.path not in reported]
+    return problems + [CaptureError.from_reject(reject) for reject in located]
 
 
 def capture(
@@ -100,14 +107,19 @@ def capture(
     replace: bool = False,
     today: date | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
+    communes: Iterable[str] | None = None,
 ) -> CaptureReport:
-    """Read, validate and queue; valid households are queued even when others fail."""
+    """Read, validate and queue; valid households are queued even when others fail.
+
+    `communes`: the communes the user is assigned (from `sync login`); a household of another
+    commune is not queued — the server would reject it and the item would wait forever."""
     report = CaptureReport()
     valid: list[Source] = []
     found = open_input(path, members=members)
+    allowed = set(communes) if communes else None
     for source in found:
         report.read += 1
-        errors = check(source, today=today)
+        errors = check(source, today=today) or _outside(source, allowed)
         if errors:
             report.errors += errors
         else:
@@ -119,6 +131,21 @@ def capture(
             on_progress(report.read, found.total)
     _queue(store, valid, replace, report)
     return report
+
+
+def _outside(source: Source, allowed: set[str] | None) -> list[CaptureError]:
+    """A valid household of a commune the user is not assigned: one error saying so."""
+    commune = source.record.get("commune_code") if isinstance(source.record, dict) else None
+    if allowed is None or commune in allowed:
+        return []
+    mine = ", ".join(sorted(allowed))
+    return [
+        CaptureError(
+            source.file, source.line, source.household_id, "commune_code", "commune_not_assigned",
+            f"xã {commune} không thuộc địa bàn bạn được giao ({mine}); hộ không được xếp hàng",
+            f"commune {commune} is not one of your communes ({mine}); the household is not queued",
+        )
+    ]  # fmt: skip
 
 
 def _queue(store: Outbox, sources: list[Source], replace: bool, report: CaptureReport) -> None:

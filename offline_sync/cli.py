@@ -145,6 +145,7 @@ def login(ctx: click.Context, server: str, token: str, no_check: bool) -> None:
         token=token,
         user=who.get("user"),
         communes=" ".join(who.get("communes") or []) or None,
+        role=who.get("role"),
     )
     user = f" as {who['user']} (communes {' '.join(who.get('communes') or [])})" if who else ""
     click.echo(f"logged in to {server}{user}; store {store.path}")
@@ -179,19 +180,32 @@ def add(ctx, file: Path, members: Path | None, replace: bool, as_json: bool) -> 
     store = _store(ctx)
     with _bar(None, "validating") as bar:
         report = capture(
-            store, file, members=members, replace=replace, on_progress=lambda *_: bar.update()
-        )
+            store, file, members=members, replace=replace, on_progress=lambda *_: bar.update(),
+            communes=_assigned_communes(store),
+        )  # fmt: skip
     if as_json:
         _echo_json(report.to_dict())
     else:
         for error in report.errors:
             click.echo(str(error), err=True)
+        from povcensus.fmt import number
+
+        counts = (report.read, len(report.queued), len(report.unchanged), report.failed_rows)
+        en, vi = ([number(n, lang) for n in counts] for lang in ("en", "vi"))
         click.echo(
-            f"read {report.read}, queued {len(report.queued)}, unchanged {len(report.unchanged)},"
-            f" invalid {report.failed_rows} / đọc {report.read}, đã xếp hàng"
-            f" {len(report.queued)}, không đổi {len(report.unchanged)}, lỗi {report.failed_rows}"
+            f"read {en[0]}, queued {en[1]}, unchanged {en[2]}, invalid {en[3]} / đọc {vi[0]},"
+            f" đã xếp hàng {vi[1]}, không đổi {vi[2]}, lỗi {vi[3]}"
         )
     ctx.exit(EXIT_INVALID if report.errors else EXIT_OK)
+
+
+def _assigned_communes(store: Outbox) -> list[str] | None:
+    """The communes `sync login` learnt from the server; None when every commune is allowed
+    (province and admin accounts) or when unknown (logged in with --no-check)."""
+    if store.get_config("role") in ("province", "admin"):
+        return None
+    communes = (store.get_config("communes") or "").split()
+    return communes or None
 
 
 @sync.command()
@@ -354,7 +368,7 @@ def status(ctx, as_json: bool) -> None:
     """
     store = _store(ctx)
     counts = store.counts()
-    rejected = [item for item in store.items(states=["rejected"]) if item["replaced_by"] is None]
+    rejected = store.rejected_open()
     summary = {
         "server": store.get_config("server_url"),
         "user": store.get_config("user"),
@@ -363,6 +377,9 @@ def status(ctx, as_json: bool) -> None:
         "accepted": counts["accepted"],
         "rejected": counts["rejected_open"],
         "conflicts": len(store.conflicts()),
+        # a person must act (fix and add again, discard, resolve) vs a send that failed (retry)
+        "needs_attention": counts["rejected_open"] + len(store.conflicts()),
+        "failed": store.failed_to_send(),
         "assignments": len(store.changes("assignment")),
         "decisions": len(store.changes("decision")),
         "pull_cursor": store.cursor,
@@ -388,6 +405,19 @@ def _print_status(summary: dict[str, Any]) -> None:
         "pending {pending} · sent, awaiting answer {sent} · accepted {accepted} · rejected"
         " {rejected} · conflicts {conflicts}".format(**summary)
     )
+    if summary["needs_attention"]:
+        click.echo(
+            f"needs attention: {summary['needs_attention']} — rejected households need a fix"
+            " (`sync add --replace` or `sync edit`) or `sync discard`; conflicts need"
+            f" `sync resolve` / cần xử lý: {summary['needs_attention']} — sửa hộ bị từ chối"
+            " hoặc `sync discard`; xung đột: `sync resolve`"
+        )
+    if summary["failed"]:
+        click.echo(
+            f"failed to send: {summary['failed']} still queued after a failed push (network or"
+            f" server) — run `sync push` again / gửi lỗi: {summary['failed']} hộ vẫn chờ gửi,"
+            " hãy chạy lại `sync push`"
+        )
     click.echo(
         f"assignments {summary['assignments']} · decisions {summary['decisions']}"
         f" · pull cursor {summary['pull_cursor']}"
@@ -403,6 +433,39 @@ def _print_status(summary: dict[str, Any]) -> None:
             click.echo(
                 f"  {error.get('path')}: {error.get('message_en')} / {error.get('message_vi')}"
             )
+
+
+@sync.command()
+@click.argument("item_ids", nargs=-1)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@_friendly
+def discard(ctx, item_ids: tuple[str, ...], yes: bool) -> None:
+    """Remove rejected households from the store (all of them, or those ITEM_IDS).
+
+    A rejected household was never stored by the server; once discarded it is no longer
+    counted by `sync status`. To correct one instead, add it again with `sync add --replace`.
+
+    Example: povcensus sync discard
+
+    Example: povcensus sync discard 3f9c2a1b --yes
+    """
+    store = _store(ctx)
+    rejected = store.rejected_open()
+    wanted = [i for i in rejected if not item_ids or any(i["id"].startswith(w) for w in item_ids)]
+    if not wanted and not item_ids:
+        click.echo("no rejected household to discard / không có hộ bị từ chối nào")
+        return
+    for item in wanted:
+        reasons = "; ".join(e.get("message_vi") or "" for e in json.loads(item["errors"] or "[]"))
+        click.echo(f"{item['id'][:8]} {item['household_id']}: {reasons}")
+    if not yes:
+        click.confirm(
+            f"Discard these {len(wanted)} rejected households? / Bỏ {len(wanted)} hộ bị từ chối?",
+            abort=True,
+        )
+    removed = store.discard_rejected(list(item_ids) if item_ids else None)
+    click.echo(f"discarded {len(removed)} / đã bỏ {len(removed)}")
 
 
 def _status_code(summary: dict[str, Any]) -> int:

@@ -465,6 +465,41 @@ class Outbox:
                 "UPDATE outbox SET state = 'queued' WHERE state = 'rejected' AND replaced_by IS NULL"
             ).rowcount
 
+    def rejected_open(self) -> list[dict[str, Any]]:
+        """Rejected items no newer version replaced: what `sync discard` may remove."""
+        return [item for item in self.items(states=["rejected"]) if item["replaced_by"] is None]
+
+    def discard_rejected(self, item_ids: Iterable[str] | None = None) -> list[str]:
+        """Remove rejected items (all open ones, or those of `item_ids` — full ids or unique
+        prefixes) from the store. The server stored nothing for them, so nothing is lost
+        there; returns the removed ids. An id that is not an open rejected item is refused."""
+        open_ids = [item["id"] for item in self.rejected_open()]
+        chosen = (
+            open_ids if item_ids is None else [self._rejected_id(i, open_ids) for i in item_ids]
+        )
+        with self.transaction() as conn:
+            conn.executemany(
+                "DELETE FROM outbox WHERE id = ? AND state = 'rejected' AND replaced_by IS NULL",
+                [(item_id,) for item_id in chosen],
+            )
+        return chosen
+
+    @staticmethod
+    def _rejected_id(wanted: str, open_ids: list[str]) -> str:
+        found = [item_id for item_id in open_ids if item_id.startswith(wanted)]
+        if len(found) != 1:
+            raise StoreError(
+                f"{wanted}: not one rejected item (see `povcensus sync status`)",
+                f"{wanted}: không phải một mục bị từ chối (xem `povcensus sync status`)",
+            )
+        return found[0]
+
+    def failed_to_send(self) -> int:
+        """Items still waiting that were already tried (the network or server failed)."""
+        return self.conn.execute(
+            "SELECT count(*) FROM outbox WHERE state IN (?, ?) AND attempts > 0", PENDING_STATES
+        ).fetchone()[0]
+
     # --- conflicts ------------------------------------------------------------------------
 
     def conflicts(self, *, open_only: bool = True) -> list[dict[str, Any]]:

@@ -29,10 +29,22 @@ from typing import Any, TextIO
 
 import click
 
+from povcensus import fmt
+
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_BUG = 0, 1, 2, 3, 4
 SCORE_CHUNK = 5_000  # valid households scored per batch
 CLASS_ORDER = ("poor", "near_poor", "average", "not_poor")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit minus the header row
+
+
+def vi(value: Any) -> str:
+    """A count in a Vietnamese message: 10.000."""
+    return fmt.number(value, "vi")
+
+
+def en(value: Any) -> str:
+    """A count in an English message: 10,000."""
+    return fmt.number(value, "en")
 
 
 class CannotRun(Exception):
@@ -143,7 +155,7 @@ def _lines_text(std) -> str:
     for area in ("rural", "urban"):
         lines = std.lines.get(area) or {}
         if lines:
-            shown = " ".join(f"{name}={value:,}" for name, value in lines.items())
+            shown = " ".join(f"{name}={en(value)}" for name, value in lines.items())
             parts.append(f"{area}: {shown}")
     return "; ".join(parts) or "-"
 
@@ -390,15 +402,15 @@ def _run_score(inp, std, mode, card, explain, out: _Writer, rejects_out: TextIO,
 
 def _summary(std, tally: _Tally, output: Path, rejects: Path) -> None:
     scored = sum(tally.classes.values())
-    counts = " · ".join(f"{c} {tally.classes.get(c, 0):,}" for c in CLASS_ORDER)
+    counts = " · ".join(f"{c} {en(tally.classes.get(c, 0))}" for c in CLASS_ORDER)
     note = " — PROVISIONAL standard / chuẩn TẠM THỜI" if std.provisional else ""
-    click.echo(f"Scored {scored:,} households under {std.id} ({std.version}){note} → {output}", err=True)  # fmt: skip
+    click.echo(f"Scored {en(scored)} households under {std.id} ({std.version}){note} → {output}", err=True)  # fmt: skip
     click.echo(f"  {counts}", err=True)
-    click.echo(f"Đã chấm {scored:,} hộ theo chuẩn {std.id} → {output}", err=True)
+    click.echo(f"Đã chấm {vi(scored)} hộ theo chuẩn {std.id} → {output}", err=True)
     if tally.rejected:
         click.secho(
-            f"Rejected {tally.rejected:,} households (errors in vi + en) → {rejects}\n"
-            f"Loại {tally.rejected:,} hộ có lỗi (chi tiết song ngữ) → {rejects}",
+            f"Rejected {en(tally.rejected)} households (errors in vi + en) → {rejects}\n"
+            f"Loại {vi(tally.rejected)} hộ có lỗi (chi tiết song ngữ) → {rejects}",
             fg="yellow",
             err=True,
         )
@@ -462,6 +474,8 @@ def score(input_path, members, standard, mode, scorecard, output, rejects, fmt, 
             writer = _Writer(out, fmt, _output_fields(std, explain))
             with _progress(inp.total, "hh", "scoring") as bar:
                 _run_score(inp, std, mode, card, explain, writer, rej, tally, bar)
+        if not tally.rejected:  # nothing rejected: no empty rejects file left behind
+            rejects.unlink(missing_ok=True)
     _summary(std, tally, output, rejects)
     sys.exit(EXIT_REJECTED if tally.rejected else EXIT_OK)
 
@@ -503,8 +517,8 @@ def _write_xlsx(path: Path, blocks: Iterable, tick: Callable[[int], None]) -> No
     members = pd.concat([m for _, m in parts], ignore_index=True)
     if len(members) > XLSX_MAX_ROWS:
         raise CannotRun(
-            f"{len(members):,} members do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} rows)",
-            f"{len(members):,} thành viên vượt quá giới hạn một trang Excel",
+            f"{en(len(members))} members do not fit in one Excel sheet ({en(XLSX_MAX_ROWS)} rows)",
+            f"{vi(len(members))} thành viên vượt quá giới hạn một trang Excel",
             "Write .csv or .jsonl for large files.",
         )
     try:
@@ -555,5 +569,5 @@ def synth(count: int, seed: int, province: str, output: Path, debug: bool) -> No
         with _progress(count, "hh", "synth") as bar:
             extra = writer(output, _synth_blocks(count, seed, code), bar.update)
     also = f" (+ {extra})" if extra else ""
-    click.echo(f"Wrote {count:,} synthetic households → {output}{also}", err=True)
-    click.echo(f"Đã tạo {count:,} hộ giả lập → {output}{also}", err=True)
+    click.echo(f"Wrote {en(count)} synthetic households → {output}{also}", err=True)
+    click.echo(f"Đã tạo {vi(count)} hộ giả lập → {output}{also}", err=True)

@@ -9,7 +9,10 @@ Accepted inputs (chosen by the file's extension):
   row per household) and a members file (one row per member, with ``household_id``). The
   members file is ``members=…`` (``--members FILE`` on the command line) or, by default,
   ``<name>.members.csv`` beside the households file — what ``povcensus synth -o x.csv`` writes.
-* **XLSX** (``.xlsx``, ``.xlsm``): a workbook with the sheets ``households`` and ``members``.
+* **XLSX** (``.xlsx``, ``.xlsm``): a workbook with the sheets ``households`` and ``members``,
+  or the paper Phiếu B workbook (sheets ``Hộ`` and ``Thành viên``, `povcensus.paper`): its
+  Vietnamese headings and answer labels are read back into codes, and every problem names the
+  sheet, the row and the Vietnamese column heading.
 
 Row numbers of CSV/XLSX are those a person sees in a spreadsheet program (header = row 1).
 
@@ -66,6 +69,7 @@ class Reject:
     code: str
     message_vi: str
     message_en: str
+    column: str = ""  # the Vietnamese column heading, for a paper Phiếu B workbook
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +85,8 @@ class Source:
     members_file: str | None = None
     member_lines: list[int | None] = field(default_factory=list)
     problems: list[Reject] = field(default_factory=list)  # problems found while reading
+    # record path → the Vietnamese column heading (paper Phiếu B workbooks), else None
+    column_of: Any = None
 
     @property
     def household_id(self) -> str | None:
@@ -100,9 +106,10 @@ class Source:
             index = int(match.group(1))
             if index < len(self.member_lines) and self.member_lines[index] is not None:
                 file, line = self.members_file, self.member_lines[index]
+        column = self.column_of(error.path or "") if self.column_of else ""
         return Reject(
             file, line, error.household_id, error.path, error.code, error.message_vi,
-            error.message_en,
+            error.message_en, column,
         )  # fmt: skip
 
 
@@ -114,15 +121,19 @@ class InputFile:
         self.members = members
         self.total: int | None = None
         self._tables: tuple[pd.DataFrame, pd.DataFrame, str, str] | None = None
+        self._paper: list[Any] | None = None  # problems of a paper Phiếu B workbook
         suffix = path.suffix.lower()
         if suffix in JSON_SUFFIXES:
             self.total = _count_lines(path)
         elif suffix in TABLE_SUFFIXES:
             self._tables = _load_tables(path, members)
+            self._paper = self._tables[0].attrs.get("paper_problems")
             self.total = len(self._tables[0])
 
     def __iter__(self) -> Iterator[Source]:
-        if self._tables is not None:
+        if self._tables is not None and self._paper is not None:
+            yield from _paper_sources(self._tables, self._paper)
+        elif self._tables is not None:
             yield from _table_sources(*self._tables)
         elif self.path.suffix.lower() == ".json":
             yield from _json_sources(self.path)
@@ -265,6 +276,10 @@ def _read_workbook(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
             f"{path.name}: cannot read the workbook ({error})",
             f"{path.name}: không đọc được sổ tính ({error})",
         ) from error
+    from povcensus import paper
+
+    if paper.is_paper_workbook(sheets):
+        return _paper_tables(path, sheets)
     names = {str(name).strip().lower(): name for name in sheets}
     if "households" not in names or "members" not in names:
         raise InputError(
@@ -304,9 +319,11 @@ def _table_sources(
     from survey_forms.tables import tables_to_households
 
     households = _scorecard_booleans(households.copy())
-    households["_row"] = np.arange(2, len(households) + 2)  # the header is row 1
+    if "_row" not in households.columns:  # (a paper workbook keeps its own row numbers)
+        households["_row"] = np.arange(2, len(households) + 2)  # the header is row 1
     members = members.copy()
-    members["_row"] = np.arange(2, len(members) + 2)
+    if "_row" not in members.columns:
+        members["_row"] = np.arange(2, len(members) + 2)
     if "household_id" not in members.columns:
         members["household_id"] = None
     if "household_id" not in households.columns:
@@ -358,6 +375,49 @@ def _orphans(members: pd.DataFrame, m_ids: pd.Series, position: np.ndarray, m_na
                     f"Row {row}: household {hid} is not in the households table",
                 )
             )  # fmt: skip
+        yield source
+
+
+# -- the paper Phiếu B workbook ----------------------------------------------------------------
+def _paper_tables(path: Path, sheets: dict) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """The Vietnamese sheets read back as code tables; label problems ride on `attrs`."""
+    from povcensus import paper
+
+    h = paper.find_sheet(sheets, paper.HOUSEHOLD_SHEET)
+    m = paper.find_sheet(sheets, paper.MEMBER_SHEET)
+    h_name, m_name = f"{path.name} [{h}]", f"{path.name} [{m}]"
+    tables = paper.paper_tables(sheets[h], sheets[m], h_sheet=h_name, m_sheet=m_name)
+    tables.households.attrs["paper_problems"] = tables.problems
+    return tables.households, tables.members, h_name, m_name
+
+
+def _paper_sources(tables: tuple, problems: list[Any]) -> Iterator[Source]:
+    """Sources of a paper workbook: each carries its rows' label problems and the headings."""
+    from povcensus.paper import heading_for_path
+
+    by_row: dict[tuple[str, int], list[Any]] = {}
+    for problem in problems:
+        by_row.setdefault((problem.sheet, problem.row), []).append(problem)
+    h_name, m_name = tables[2], tables[3]
+    for source in _table_sources(*tables):
+        source.column_of = heading_for_path
+        rows = [(h_name, source.line, "")]
+        rows += [(m_name, line, f"members[{i}]") for i, line in enumerate(source.member_lines)]
+        for sheet, line, member in rows:
+            for problem in by_row.get((sheet, line), ()):  # type: ignore[arg-type]
+                path = problem.path.replace("members[]", member) if member else problem.path
+                source.problems.append(
+                    Reject(
+                        problem.sheet,
+                        problem.row,
+                        source.household_id,
+                        path,
+                        "not_an_answer",
+                        problem.message_vi,
+                        problem.message_en,
+                        problem.column,
+                    )  # fmt: skip
+                )
         yield source
 
 

@@ -70,6 +70,7 @@ _NOT_SETTINGS |= {
     "POVCENSUS_SYNC_SERVER",
     "POVCENSUS_SYNC_TOKEN",
 }
+_CLIENT_PREFIX = "SYNC_"  # POVCENSUS_SYNC_*: the offline client's variables, never warned about
 
 
 class ConfigError(RuntimeError):
@@ -164,6 +165,9 @@ def _known_environment(app: Flask, known: set[str]) -> dict[str, Any]:
     test_config stay strict."""
     values = _read_environment()
     for name in sorted(set(values) - known):
+        if name.startswith(_CLIENT_PREFIX):  # the sync client's own (POVCENSUS_SYNC_STORE, ...)
+            del values[name]
+            continue
         app.logger.warning(
             "ignoring environment variable %s%s: not a server setting", ENV_PREFIX, name
         )
@@ -217,6 +221,8 @@ def _init_extensions(app: Flask) -> None:
     def select_locale() -> str:
         wanted = request.args.get("lang") or session.get("lang")
         if wanted in app.config["LANGUAGES"]:
+            if request.args.get("lang") == wanted:  # one language rule: ?lang= lasts the session
+                session["lang"] = wanted
             return wanted
         return app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -226,6 +232,9 @@ def _init_extensions(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.extensions["csrf_protect"] = CSRFProtect(app)
+    from server import format as formatting  # numbers, money, dates in the reader's locale
+
+    formatting.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

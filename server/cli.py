@@ -551,7 +551,11 @@ def rescore(round_label: str, standard: str, mode: str, database: str | None) ->
 
 @click.group()
 def forms() -> None:
-    """Form versions served to ODK Collect (their instances stay acceptable until retired)."""
+    """The household form: versions served to ODK Collect (their instances stay acceptable
+    until retired) and the blank paper Phiếu B (`forms template`).
+
+    Example: povcensus forms template --format xlsx -o phieu_b.xlsx
+    """
 
 
 @forms.command("list")
@@ -589,6 +593,15 @@ def forms_retire(version: str, form_id: str, database: str | None) -> None:
         raise click.ClickException(str(error)) from error
     audit(db, "form_version_retire", target=f"{form_id} {version}")
     click.echo(f"retired {form_id} version {version}")
+
+
+def _add_paper_template() -> None:
+    from povcensus.forms_cli import template
+
+    forms.add_command(template)
+
+
+_add_paper_template()
 
 
 # --- info (issue 12) ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import random
+import signal
 import sys
 import time
 import uuid
@@ -37,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from povcensus import fmt
 
 DEFAULT_HOUSEHOLDS = 20_000
 DEFAULT_SEED = 2026
@@ -52,6 +55,10 @@ DEMO_USERS = (
     ("rsv1", "enumerator", "demo-rsv1", "Rà soát viên 1"),
 )
 DECIDED_COMMUNES = 12  # communes of this year's round where the commune has decided
+# The first run serves a demo of this many households per round within seconds and builds the
+# full census in a background process, swapped in with SQLite's backup API when done.
+QUICK_HOUSEHOLDS = 1000
+BUILDING_SUFFIX = ".full-building"
 RECOGNISED_COMMUNES = 2  # of which these have recognised their lists
 
 
@@ -415,11 +422,6 @@ def is_demo_database(path: Path) -> bool:
 # --- the command ---------------------------------------------------------------------------
 
 
-def _units(households: int) -> int:
-    """Progress units: households of both rounds, commune reviews, aggregates."""
-    return households * 2 + round(households * 0.02) + 69 + DECIDED_COMMUNES + 2
-
-
 @click.command()
 @click.option(
     "--households",
@@ -452,23 +454,11 @@ def demo(households, port, host, database, seed, rebuild, no_serve) -> None:
         _remove_demo(database)
     if not database.exists():
         database.parent.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        with click.progressbar(
-            length=_units(households),
-            label="Đang tạo dữ liệu demo / building the demo",
-            file=sys.stderr,
-        ) as bar:
-            summary = build_demo(
-                database,
-                households=households,
-                seed=seed,
-                on_progress=lambda _label, n: bar.update(n),
-            )
-        click.echo(
-            f"demo database {database} built in {time.perf_counter() - started:.1f} s: "
-            f"{summary['communes']} communes, rounds "
-            + ", ".join(f"{r['label']} ({r['standard']}, {r['status']})" for r in summary["rounds"])
-        )
+        # serving soon: a quick demo first, the full census in the background (not --no-serve)
+        first = households if no_serve else min(households, QUICK_HOUSEHOLDS)
+        _build_with_bars(database, first, seed)
+        if first < households:  # the full census is owed; kept until it is swapped in
+            _pending(database).write_text(f"{households} {seed}", "utf-8")
     elif not is_demo_database(database):
         raise DemoError(f"{database} exists and was not built by `povcensus demo`; pick --db")
     else:
@@ -476,13 +466,138 @@ def demo(households, port, host, database, seed, rebuild, no_serve) -> None:
     if no_serve:
         _print_logins(None)
         return
-    _serve(database, host, port)
+    builder = None
+    if _pending(database).exists():  # first run, or a full build interrupted earlier
+        wanted, wanted_seed = (int(v) for v in _pending(database).read_text("utf-8").split())
+        builder = _start_full_build(database, wanted, wanted_seed)
+    if builder is not None:  # a `kill` stops the background build too (the finally below)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        _serve(database, host, port, builder)
+    finally:
+        if builder is not None and builder.poll() is None:
+            builder.terminate()  # an unfinished full build is started again next time
+
+
+STAGES = {  # progress label → what a person reads
+    "census": "Tạo hộ giả lập / synthetic census",
+    "households": "Chấm điểm, lưu hộ / scoring and storing households",
+    "review": "Rà soát của xã / commune reviews",
+    "aggregates": "Tổng hợp của tỉnh / province aggregates",
+}
+
+
+class StageBars:
+    """One progress bar per stage of the build (a stage that comes back — households of the
+    second round — gets a new bar); on stderr, so scripts read stdout undisturbed."""
+
+    def __init__(self, households: int) -> None:
+        self.lengths = {"census": 1, "households": households, "aggregates": 2}
+        self.reviews = [69, DECIDED_COMMUNES]  # last year's communes, then this year's
+        self.label: str | None = None
+        self.bar: Any = None
+
+    def __call__(self, label: str, done: int) -> None:
+        if label != self.label:
+            self.close()
+            self.label = label
+            length = self.reviews.pop(0) if label == "review" and self.reviews else None
+            self.bar = click.progressbar(
+                length=length or self.lengths.get(label, 1),
+                label=f"{STAGES.get(label, label):<52}",
+                file=sys.stderr,
+                show_eta=False,
+            )
+            self.bar.__enter__()
+        if done:
+            self.bar.update(done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.length - self.bar.pos)  # a finished stage shows full
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _build_with_bars(database: Path, households: int, seed: int) -> None:
+    started = time.perf_counter()
+    bars = StageBars(households)
+    try:
+        summary = build_demo(database, households=households, seed=seed, on_progress=bars)
+    finally:
+        bars.close()
+    click.echo(
+        f"demo database {database} built in {fmt.number(time.perf_counter() - started, 'en', digits=1)}"
+        f" s: {summary['communes']} communes, {fmt.number(households, 'en')} households per round,"
+        " rounds "
+        + ", ".join(f"{r['label']} ({r['standard']}, {r['status']})" for r in summary["rounds"])
+    )
+
+
+def _pending(database: Path) -> Path:
+    """Marker of a full census still owed to a quick first-run demo ("households seed")."""
+    return database.with_name(database.name + ".full-pending")
+
+
+def _start_full_build(database: Path, households: int, seed: int):
+    """The full census in a low-priority process of its own (the server keeps both cores'
+    time for requests); `finish_full_build` swaps it in."""
+    import subprocess
+
+    click.echo(
+        f"Đang tạo đủ {fmt.number(households, 'vi')} hộ mỗi đợt trong nền; các trang cập nhật"
+        f" khi xong. / Building the full {fmt.number(households, 'en')} households per round in"
+        " the background; the pages show them when done."
+    )
+    code = (
+        "import sys; from pathlib import Path; from server.demo import finish_full_build; "
+        "finish_full_build(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))"
+    )
+    return subprocess.Popen(  # noqa: S603 — our own interpreter and module, no shell
+        [sys.executable, "-c", code, str(database), str(households), str(seed)],
+        stdout=subprocess.DEVNULL,
+        stderr=(database.parent / "demo-build.log").open("ab"),
+        preexec_fn=lambda: os.nice(10) if hasattr(os, "nice") else None,  # noqa: PLW1509
+    )
+
+
+def finish_full_build(database: Path, households: int, seed: int) -> None:
+    """Build the full demo beside `database`, then copy it into `database` with SQLite's
+    backup API in one step: connections of the running server see the whole new demo at their
+    next transaction, never half of it."""
+    import sqlite3
+
+    building = database.with_name(database.name + BUILDING_SUFFIX)
+    for suffix in ("", "-wal", "-shm", "-writelock"):
+        Path(f"{building}{suffix}").unlink(missing_ok=True)
+    build_demo(building, households=households, seed=seed)
+    _checkpoint(building)
+    source = sqlite3.connect(building)
+    target = sqlite3.connect(database, timeout=120)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    for suffix in ("", "-wal", "-shm", "-writelock"):
+        Path(f"{building}{suffix}").unlink(missing_ok=True)
+    _pending(database).unlink(missing_ok=True)
+
+
+def _checkpoint(database: Path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(database)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 def _remove_demo(database: Path) -> None:
     if not is_demo_database(database):
         raise DemoError(f"{database} was not built by `povcensus demo`; not deleting it")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-writelock", ".full-pending"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
@@ -498,12 +613,47 @@ def _print_logins(url: str | None) -> None:
     click.echo(f"  đăng nhập / sign in:                      {base}/login")
 
 
-def _serve(database: Path, host: str, port: int) -> None:
+def warm_up(app) -> None:
+    """Compute what the province dashboard's first view needs (aggregates of every round, the
+    map page of the open round in both languages) so that view is answered from the caches."""
+    from werkzeug.exceptions import HTTPException
+
+    from server.db import get_db
+    from server.province import views
+    from server.queries import province as queries
+
+    with app.app_context():
+        rounds = queries.list_rounds(get_db(), PROVINCE)
+    for review_round in rounds:
+        for lang in ("vi", "en"):
+            url = f"/province/map.html?round={review_round['label']}&lang={lang}"
+            with app.test_request_context(url):
+                queries.commune_table(get_db(), review_round, province=PROVINCE)
+                try:
+                    views._map_html(review_round, None, "poor_rate", False)
+                except HTTPException:  # no aggregates yet: nothing to warm
+                    return
+        break  # the newest round is the dashboard's first page
+
+
+def _warm_after(app, builder) -> None:
+    """Warm the caches again once the background build has been swapped in."""
+    import threading
+
+    def run() -> None:
+        if builder.wait() == 0:
+            warm_up(app)
+
+    threading.Thread(target=run, name="demo-warm-up", daemon=True).start()
+
+
+def _serve(database: Path, host: str, port: int, builder=None) -> None:
     from waitress import create_server
 
     from server import create_app
 
     app = create_app({"DATABASE": str(database)}, instance_path=str(database.parent))
+    warm_up(app)  # the first dashboard view, map included, is answered from the caches
     try:
         server = create_server(app, host=host, port=port, threads=8, ident="povcensus")
     except OSError as error:
@@ -516,6 +666,8 @@ def _serve(database: Path, host: str, port: int) -> None:
     # The same line as `povcensus serve`: scripts and tests read the address from it.
     click.echo(f"povcensus serving on {url}")
     sys.stdout.flush()
+    if builder is not None:
+        _warm_after(app, builder)
     try:
         server.run()
     except KeyboardInterrupt:

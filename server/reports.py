@@ -175,9 +175,15 @@ def movement_table(table: pd.DataFrame, meta: dict[str, Any]) -> Table:
         rows,
         [
             "Cuối kỳ = Đầu kỳ − Thoát + Tái + Phát sinh mới (cột 'Cân đối').",
-            f"Đầu kỳ: danh sách đã công nhận của đợt {meta.get('previous') or '—'}.",
+            f"Đầu kỳ: danh sách đã công nhận của {_previous_round(meta)}.",
         ],
     )
+
+
+def _previous_round(meta: dict[str, Any]) -> str:
+    from server.labels import round_name
+
+    return round_name(meta["previous"]).lower() if meta.get("previous") else "đợt trước (—)"
 
 
 def identity_holds(row: dict[str, Any], klass: str) -> bool:
@@ -260,9 +266,14 @@ def ethnicity_table(table: pd.DataFrame, meta: dict[str, Any]) -> Table:
 
 
 def _subtitle(meta: dict[str, Any]) -> str:
-    text = f"Đợt rà soát {meta.get('round', '')} — chuẩn {meta.get('standard', '')}"
-    if meta.get("provisional"):
-        text += " (CHUẨN TẠM THỜI / provisional standard)"
+    from povcensus import fmt
+    from server.labels import round_name, standard_name
+
+    text = f"{round_name(meta.get('round'))} — {standard_name(meta.get('standard'))}"
+    if meta.get("provisional") and "TẠM THỜI" not in text:
+        text += " (CHUẨN TẠM THỜI)"
+    if meta.get("generated_at"):  # stored UTC; a person reads the province's local time
+        text += f" — lập lúc {fmt.datetime(meta['generated_at'], 'vi')}"
     return text
 
 
@@ -341,8 +352,8 @@ def _xlsx_sheet(sheet, table: Table) -> None:
         for index, column in enumerate(table.columns, start=1):
             cell = sheet.cell(first_data + offset, index, _cell(row.get(column.key), column.kind))
             cell.border = border
-            if column.kind == "pct":
-                cell.number_format = "0.00"
+            if column.kind == "pct":  # Excel shows the reader's own decimal mark
+                cell.number_format = "#,##0.00"
             elif column.kind == "int":
                 cell.number_format = "#,##0"
             if offset == 0:  # the province total row
@@ -398,25 +409,36 @@ def _xlsx_header(sheet, columns: Sequence[Column], top: int, border, centre) -> 
     sheet.row_dimensions[top + 1].height = 42
 
 
-def csv_text(table: Table) -> str:
-    """One table as CSV: a header of "group – heading" (Vietnamese) then the rows, totals first."""
+def csv_text(table: Table, locale: str = "vi") -> str:
+    """One table as CSV: a header of "group – heading" (Vietnamese) then the rows, totals first.
+    Rates are written with the locale's decimal mark (5,61 in Vietnamese, as a Vietnamese
+    spreadsheet reads it); counts without grouping, so every spreadsheet reads them as numbers."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([f"{c.group} – {c.heading}" if c.group else c.heading for c in table.columns])
     for row in table.rows:
-        writer.writerow(
-            ["" if (v := _cell(row.get(c.key), c.kind)) is None else v for c in table.columns]
-        )
+        writer.writerow([_csv_value(row.get(c.key), c.kind, locale) for c in table.columns])
     return out.getvalue()
 
 
-def write_csv(tables: Sequence[Table]) -> tuple[bytes, str]:
+def _csv_value(value: Any, kind: str, locale: str) -> Any:
+    from povcensus import fmt
+
+    shown = _cell(value, kind)
+    if shown is None:
+        return ""
+    if kind == "pct" and isinstance(shown, int | float):
+        return fmt.number(shown, locale, digits=2).replace(fmt.group_symbol(locale), "")
+    return shown
+
+
+def write_csv(tables: Sequence[Table], locale: str = "vi") -> tuple[bytes, str]:
     """(content, kind): one table → UTF-8 CSV (with BOM, so Excel reads the accents);
     several → a ZIP of one CSV per table."""
     if len(tables) == 1:
-        return ("\ufeff" + csv_text(tables[0])).encode("utf-8"), "csv"
+        return ("\ufeff" + csv_text(tables[0], locale)).encode("utf-8"), "csv"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for table in tables:
-            archive.writestr(f"{table.name}.csv", "\ufeff" + csv_text(table))
+            archive.writestr(f"{table.name}.csv", "\ufeff" + csv_text(table, locale))
     return out.getvalue(), "zip"

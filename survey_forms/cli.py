@@ -9,6 +9,8 @@ from typing import BinaryIO
 
 import click
 
+from povcensus import fmt
+
 
 @click.command("xform")
 @click.option(
@@ -55,7 +57,7 @@ def xform(output: BinaryIO, xlsform: bool, province: str | None) -> None:
     if output.name != "<stdout>":
         kind = "XLSForm" if xlsform else "XForm"
         click.echo(
-            f"Đã ghi {kind} {FORM_ID} {FORM_VERSION} ({len(data):,} byte) vào {output.name}. / "
-            f"Wrote {kind} {FORM_ID} {FORM_VERSION} ({len(data):,} bytes) to {output.name}.",
+            f"Đã ghi {kind} {FORM_ID} {FORM_VERSION} ({fmt.number(len(data), 'vi')} byte) vào {output.name}. / "
+            f"Wrote {kind} {FORM_ID} {FORM_VERSION} ({fmt.number(len(data), 'en')} bytes) to {output.name}.",
             err=True,
         )

@@ -218,8 +218,32 @@ class _Blank(dict):
         return "?"
 
 
+class Amount(str):
+    """A number shown in a message: written the way each language writes it (20.400 in the
+    Vietnamese message, 20,400 in the English one) by `render`."""
+
+    value: float
+
+    def __new__(cls, value: float) -> Amount:
+        text = f"{int(value):,}".replace(",", "\u00a0") if float(value).is_integer() else str(value)
+        amount = super().__new__(cls, text)
+        amount.value = value
+        return amount
+
+
+def _localised(params: dict[str, Any], locale: str) -> dict[str, Any]:
+    from babel.numbers import format_decimal
+
+    return {
+        key: format_decimal(value.value, locale=locale) if isinstance(value, Amount) else value
+        for key, value in params.items()
+    }
+
+
 def render(code: str, **params: Any) -> tuple[str, str]:
     """The (Vietnamese, English) message for an error code with its parameters."""
     vi, en = MESSAGES.get(code, ("{label_vi}: lỗi {code}.", "{label_en}: error {code}."))
-    values = _Blank(params, code=code)
-    return vi.format_map(values), en.format_map(values)
+    return (
+        vi.format_map(_Blank(_localised(params, "vi"), code=code)),
+        en.format_map(_Blank(_localised(params, "en"), code=code)),
+    )

@@ -27,7 +27,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validates_schema
 
 from survey_forms.communes import KIND_NAMES, commune_area, communes_by_code, english_name
-from survey_forms.errors import FieldError, InvalidHousehold, render
+from survey_forms.errors import Amount, FieldError, InvalidHousehold, render
 from survey_forms.questionnaire import (
     FORM_ID,
     FORM_VERSION,
@@ -791,7 +791,7 @@ def _show(value: Any) -> str:
 def _num(value: float | None) -> str:
     if value is None:
         return "?"
-    return f"{int(value):,}".replace(",", " ") if float(value).is_integer() else str(value)
+    return Amount(value)  # written per language by survey_forms.errors.render
 
 
 def _build_labels() -> tuple[dict[str, tuple[str, str]], dict[str, Question], dict[str, int]]:

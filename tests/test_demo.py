@@ -214,3 +214,54 @@ def test_parallel_build_equals_serial_build(built, tmp_path, monkeypatch):
     serial, parallel = connect(serial_path), connect(parallel_path)
     for sql in queries:
         assert serial.execute(sql).fetchall() == parallel.execute(sql).fetchall(), sql
+
+
+def test_first_run_serves_a_quick_demo_and_owes_the_full_census(tmp_path, monkeypatch):
+    """`demo` builds QUICK_HOUSEHOLDS first, starts serving, and hands the full census to a
+    background build; the marker keeps the debt until the full demo is swapped in."""
+    import server.demo as demo_module
+
+    started: list[tuple] = []
+    monkeypatch.setattr(demo_module, "QUICK_HOUSEHOLDS", 150)
+    monkeypatch.setattr(demo_module, "_serve", lambda database, host, port, builder: None)
+    monkeypatch.setattr(
+        demo_module, "_start_full_build", lambda *args: started.append(args) or None
+    )
+    path = tmp_path / "demo.sqlite3"
+    result = CliRunner().invoke(main, ["demo", "--households", "300", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    for stage in demo_module.STAGES.values():  # one progress bar per stage
+        assert stage in result.output
+    db = connect(path)
+    counts = [n for (n,) in db.execute("SELECT count(*) FROM households GROUP BY round_id")]
+    assert counts[0] == 150  # last year's round: the quick census
+    assert started == [(path, 300, demo_module.DEFAULT_SEED)]
+    assert (tmp_path / "demo.sqlite3.full-pending").read_text() == f"300 {demo_module.DEFAULT_SEED}"
+    # stopped before the full build finished: the next start owes it again
+    started.clear()
+    assert CliRunner().invoke(main, ["demo", "--db", str(path)]).exit_code == 0
+    assert started == [(path, 300, demo_module.DEFAULT_SEED)]
+
+
+def test_the_full_census_is_swapped_in_under_a_reading_connection(tmp_path):
+    """The background build copies the full demo into the served file with SQLite's backup
+    API: a connection open all along (the server's) sees the whole new demo, then no marker."""
+    from server.demo import finish_full_build
+
+    path = tmp_path / "demo.sqlite3"
+    assert (
+        CliRunner()
+        .invoke(main, ["demo", "--households", "120", "--no-serve", "--db", str(path)])
+        .exit_code
+        == 0
+    )
+    (tmp_path / "demo.sqlite3.full-pending").write_text("260 7")
+    reader = connect(path)
+    count = "SELECT count(*) FROM households h JOIN review_rounds r ON r.id = h.round_id" \
+        " WHERE r.status = 'closed'"  # fmt: skip
+    assert reader.execute(count).fetchone()[0] == 120
+    finish_full_build(path, 260, 7)
+    assert reader.execute(count).fetchone()[0] == 260
+    assert reader.execute("SELECT households, seed FROM province_demo").fetchone() == (260, 7)
+    assert not (tmp_path / "demo.sqlite3.full-pending").exists()
+    assert not list(tmp_path.glob("*.full-building*"))

@@ -97,7 +97,9 @@ def test_results_table_matches_households(province_client, demo_db, label):
             assert row["Hộ nghèo – Tỷ lệ (%)"] == ""  # no households: no rate, not 0 %
             continue
         expected_rate = 100 * final[(code, "poor")] / households[code]
-        assert float(row["Hộ nghèo – Tỷ lệ (%)"]) == pytest.approx(expected_rate, abs=0.005)
+        shown = row["Hộ nghèo – Tỷ lệ (%)"]  # Vietnamese decimal comma: 5,61
+        assert "." not in shown and shown.count(",") == 1
+        assert float(shown.replace(",", ".")) == pytest.approx(expected_rate, abs=0.005)
     assert int(total["Hộ nghèo – Số hộ"]) == sum(v for (c, k), v in final.items() if k == "poor")
     assert int(total["Tổng số hộ dân cư"]) == len(classes)
     assert sum(overrides.values()) > 0, "the demo makes overrides; the table must show them"
@@ -201,7 +203,9 @@ def test_xlsx_is_laid_out_like_the_forms_and_equals_the_csv(province_client):
     assert book.sheetnames == ["Ket qua", "Bien dong", "Thieu hut", "Dan toc"]
     sheet = book["Ket qua"]
     assert sheet["A1"].value == "KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO"
-    assert "vn-2027" in sheet["A2"].value and "TẠM THỜI" in sheet["A2"].value  # provisional
+    subtitle = sheet["A2"].value  # labels, not codes: round, standard, provisional
+    assert "Đợt rà soát định kỳ năm 2026" in subtitle and "2026-annual" not in subtitle
+    assert "2027–2030" in subtitle and "TẠM THỜI" in subtitle and "vn-2027" not in subtitle
     assert sheet.freeze_panes == "D6"
     assert sheet["E4"].value == "Hộ nghèo" and sheet["E5"].value == "Số hộ"
     assert sheet.column_dimensions["C"].width >= 20

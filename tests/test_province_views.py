@@ -202,7 +202,9 @@ def test_comparison_adds_change_columns_and_map_layers(client, db, populated, ho
     before = 100 * sum(1 for c in populated[:2] if c == "poor") / 2
     row = re.search(r'<tr data-code="18496">(.*?)</tr>', page, re.S).group(1)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
-    assert cells[13] == f"{before:.2f}" and cells[14] == f"{100 - before:+.2f}"
+    vi = lambda text: text.replace(".", ",")  # noqa: E731  (Vietnamese decimal comma)
+    change = vi(f"{100 - before:+.2f}") if before != 100 else "0,00"  # no sign on no change
+    assert cells[13] == vi(f"{before:.2f}") and cells[14] == change
     html_map = client.get("/province/map.html?round=2027-annual&compare=2026-annual").data.decode()
     assert "povcensusLayer" in html_map and "change" in html_map.lower()
 

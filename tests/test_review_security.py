@@ -78,6 +78,8 @@ def commune_requests(commune: str, ids: dict) -> list[tuple[str, str, dict | Non
         ("GET", f"{base}/complaints", None),
         ("GET", f"{base}/recognition", None),
         ("GET", f"{base}/conflicts", None),
+        ("GET", f"{base}/phieu-b.xlsx", None),
+        ("GET", f"{base}/phieu-b", None),
         (
             "POST",
             f"{base}/h/{h}/decision",

@@ -190,7 +190,9 @@ def test_posting_period_in_working_days_default_by_standard_and_configurable(rev
         note=None,
         user_id=review.users["head"].id,
     )
-    assert (posted["working_days"], posted["posted_until"]) == (3, "2026-11-24")
+    # Friday 20, Monday 23, then Tuesday 24/11 is Ngày Văn hóa Việt Nam (a public day off in
+    # Vietnam's calendar, the holidays package): the third working day is Wednesday 25
+    assert (posted["working_days"], posted["posted_until"]) == (3, "2026-11-25")
     cq.save_settings(
         db,
         review.round["id"],
@@ -208,7 +210,7 @@ def test_posting_period_in_working_days_default_by_standard_and_configurable(rev
         note=None,
         user_id=review.users["head"].id,
     )
-    assert (posted["working_days"], posted["posted_until"]) == (5, "2026-11-27")
+    assert (posted["working_days"], posted["posted_until"]) == (5, "2026-11-30")  # 23, 24 off
     close_round(db, review.round["label"])
     older = open_review_round(db, year=2020, standard="vn-2016", province="42")
     assert cq.round_settings(db, older)["posting_days"] == 7
@@ -271,6 +273,10 @@ def test_complaint_recheck_changes_the_class_and_must_be_reposted(review):
     )
     row = state(review, household_id)
     assert (row["computed_class"], row["final_class"]) == ("not_poor", "near_poor")
+    reason = review.db.execute(
+        "SELECT reason FROM review_decisions WHERE household_id = ?", [household_id]
+    ).fetchone()[0]
+    assert reason == "Thu nhập thực tế thấp"  # stored as written, no bilingual prefix
     blockers = cq.recognition_blockers(review.db, review.round, OWN, TODAY)
     assert [en for _, en in blockers] == ["The re-check result has not been re-posted."]
     cq.record_posting(
@@ -448,7 +454,7 @@ def test_the_province_audit_page_shows_who_did_what_and_why(review, client):
     )
     review.login(client, "province")
     page = client.get("/review/audit").get_data(as_text=True)
-    assert "Có thu nhập từ cho thuê đất" in page and "head (commune)" in page
-    assert household_id in page and "province (province)" in page  # settings: no commune
+    assert "Có thu nhập từ cho thuê đất" in page and "head (cán bộ xã)" in page
+    assert household_id in page and "province (cán bộ tỉnh)" in page  # settings: no commune
     only = client.get("/review/audit?action=recognise").get_data(as_text=True)
     assert household_id not in only

@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from server import reports, security
 from server.auth import current_user, role_required
 from server.db import get_db
+from server.labels import round_name, standard_name
 from server.queries import province as queries
 from server.queries.users import audit
 
@@ -273,7 +274,7 @@ def _map_html(review_round: dict, compare: dict | None, measure: str) -> str:
             lang=_lang(),
             indicator_labels=labels,
             tiles=_tiles(),
-            title=f"{review_round['label']} — {review_round['standard']}",
+            title=f"{round_name(review_round, _lang())} — {standard_name(review_round['standard'], _lang())}",
         )
     except ValueError:
         abort(400)
@@ -373,7 +374,7 @@ def table_export(name: str, fmt: str):
             f"{stem}.xlsx",
         )
     else:
-        data, kind = reports.write_csv(built)
+        data, kind = reports.write_csv(built, _lang())
         mimetype = "text/csv; charset=utf-8" if kind == "csv" else "application/zip"
         filename = f"{stem}.{kind}"
     _audit_export(f"{name}.{fmt}", review_round)

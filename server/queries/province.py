@@ -392,6 +392,7 @@ def report_inputs(
         "provisional": is_provisional(review_round),
         "previous": previous["label"] if previous else None,
         "province_name": province_name(db, province),
+        "generated_at": utcnow(),
     }
     table = commune_table(db, review_round, province=province)
     return table, meta, round_indicators(review_round)

@@ -180,8 +180,11 @@ def queue_counts(db: sqlite_utils.Database, round_id: int, commune_code: str) ->
 
 
 def villages(db: sqlite_utils.Database, round_id: int, commune_code: str) -> list[str]:
-    """The villages (thôn) that have households in the commune this round, sorted."""
-    return [
+    """The villages (thôn) that have households in the commune this round, in natural order
+    (Thôn 2 before Thôn 10)."""
+    from server.labels import natural_sorted
+
+    return natural_sorted(
         row[0]
         for row in db.execute(
             f"SELECT DISTINCT {VILLAGE_SQL} FROM households h WHERE h.round_id = ?"
@@ -189,7 +192,7 @@ def villages(db: sqlite_utils.Database, round_id: int, commune_code: str) -> lis
             [round_id, commune_code],
         )
         if row[0] is not None
-    ]
+    )
 
 
 # --- one household ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from server.db import transaction, utcnow
+from server.labels import village_name
 from server.queries.review import ReviewError, add_event, check_unlocked, write_decision
 from server.queries.review_movement import (  # noqa: F401  (re-exported for callers)
     CATEGORIES,
@@ -24,7 +25,7 @@ from server.queries.review_movement import (  # noqa: F401  (re-exported for cal
     previous_round,
 )
 from server.queries.review_movement import commune_households as _households
-from server.review.workdays import parse_holidays, posting_end
+from server.review.workdays import parse_changes, posting_end, round_calendar
 
 UNDECIDED = ("submitted", "resubmitted", "returned", "resurvey")
 _NAMES_VI = {"poor": "hộ nghèo", "near_poor": "hộ cận nghèo"}
@@ -47,7 +48,7 @@ def round_settings(db: sqlite_utils.Database, review_round: dict[str, Any]) -> d
 
 
 def save_settings(db, round_id: int, *, posting_days: int, holidays: str, user_id: int) -> None:
-    parse_holidays(holidays)  # refuse a malformed date before storing it
+    parse_changes(holidays)  # refuse a malformed date before storing it
     if posting_days < 1 or posting_days > 60:
         raise ReviewError("Số ngày niêm yết phải từ 1 đến 60.", "Posting days must be 1 to 60.")
     with transaction(db) as conn:
@@ -71,6 +72,11 @@ def save_settings(db, round_id: int, *, posting_days: int, holidays: str, user_i
 # --- village meetings ---------------------------------------------------------------------
 
 
+def _households_en(count: int) -> str:
+    """English subject with its verb: "1 household is" / "3 households are"."""
+    return "1 household is" if count == 1 else f"{count} households are"
+
+
 def village_overview(db, round_id: int, commune_code: str) -> list[dict[str, Any]]:
     """Per village: households, how many still undecided, the latest meeting."""
     villages: dict[str, dict[str, Any]] = {}
@@ -82,7 +88,9 @@ def village_overview(db, round_id: int, commune_code: str) -> list[dict[str, Any
         entry["undecided"] += row["status"] in UNDECIDED
     for entry in villages.values():
         entry["meeting"] = latest_meeting(db, round_id, commune_code, entry["village"])
-    return sorted(villages.values(), key=lambda entry: entry["village"])
+    from server.labels import natural_key  # Thôn 2 before Thôn 10
+
+    return sorted(villages.values(), key=lambda entry: natural_key(entry["village"]))
 
 
 def latest_meeting(db, round_id: int, commune_code: str, village: str) -> dict | None:
@@ -99,7 +107,8 @@ def latest_meeting(db, round_id: int, commune_code: str, village: str) -> dict |
 def get_meeting(db, meeting_id: int) -> dict[str, Any] | None:
     rows = list(
         db.query(
-            "SELECT m.*, r.label AS round, c.name AS commune_name FROM review_meetings m"
+            "SELECT m.*, r.label AS round, c.name AS commune_name,"
+            " c.kind AS commune_kind FROM review_meetings m"
             " JOIN review_rounds r ON r.id = m.round_id LEFT JOIN communes c ON c.code = m.commune_code"
             " WHERE m.id = ?",
             [meeting_id],
@@ -142,7 +151,7 @@ def record_meeting(
         if waiting:
             raise ReviewError(
                 f"Còn {len(waiting)} hộ chưa được xã kiểm tra; hãy quyết định trước khi họp dân.",
-                f"{len(waiting)} households are not checked yet; decide them before the meeting.",
+                f"{_households_en(len(waiting))} not checked yet; decide them before the meeting.",
             )
         snapshot = [
             {
@@ -275,7 +284,9 @@ def record_posting(
 ) -> dict[str, Any]:
     """Record that the list (or the re-check result) was posted from `posted_from`."""
     settings = round_settings(db, review_round)
-    until = posting_end(posted_from, settings["posting_days"], parse_holidays(settings["holidays"]))
+    # Vietnam's public holidays (the holidays package) with the province's changes on top
+    calendar = round_calendar(posted_from, settings["holidays"])
+    until = posting_end(posted_from, settings["posting_days"], calendar)
     with transaction(db) as conn:
         check_unlocked(conn, review_round["id"], commune_code)
         posting_id = conn.execute(
@@ -450,7 +461,8 @@ def resolve_complaint(
                 computed=computed,
                 decision="overridden",
                 override_class=new_class,
-                reason=f"Phúc tra / re-check: {note.strip()}",
+                # the note as written; the event's complaint_id says it came from a re-check
+                reason=note.strip(),
                 user_id=user_id,
                 extra={"complaint_id": complaint_id},
             )
@@ -486,15 +498,16 @@ def recognition_blockers(
         found.append(
             (
                 f"{undecided} hộ chưa được xác nhận hoặc điều chỉnh.",
-                f"{undecided} households are not confirmed or overridden.",
+                f"{_households_en(undecided)} not confirmed or overridden.",
             )
         )
     for entry in village_overview(db, round_id, commune_code):
         if not (entry["meeting"] and entry["meeting"]["passed"]):
             found.append(
                 (
-                    f"Thôn {entry['village']}: chưa có cuộc họp dân thông qua.",
-                    f"Village {entry['village']}: no meeting has passed its results.",
+                    f"{village_name(entry['village'])}: chưa có cuộc họp dân thông qua.",
+                    f"{village_name(entry['village'], None, 'en')}: no meeting has passed"
+                    " its results.",
                 )
             )
     found += _posting_blockers(db, round_id, commune_code, today)

@@ -14,17 +14,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and our translations on the app."""
-    from server.review import steps, views  # noqa: F401  (steps adds its routes to views.bp)
+    # steps and paper_views (blank Phiếu B downloads) add their routes to views.bp
+    from server.review import paper_views, steps, views  # noqa: F401
 
     app.register_blueprint(views.bp)
-    app.jinja_env.filters.setdefault("vnd", format_vnd)
-
-
-def format_vnd(value) -> str:
-    """12 345 678 → "12.345.678" (Vietnamese thousands separator); None → "—"."""
-    if value is None:
-        return "—"
-    try:
-        return f"{round(float(value)):,}".replace(",", ".")
-    except (TypeError, ValueError):
-        return str(value)
+    # numbers and money are formatted by server.format's filters (|num, |vnd, |local_dt ...)

@@ -94,7 +94,11 @@ class SettingsForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=1, max=60)],
     )
     holidays = TextAreaField(
-        _l("Public holidays (YYYY-MM-DD, one per line)"), validators=[Length(max=4000)]
+        _l(
+            "Extra days off (YYYY-MM-DD, one per line); !YYYY-MM-DD for a day worked"
+            " (a swapped Saturday)"
+        ),
+        validators=[Length(max=4000)],
     )
 
 

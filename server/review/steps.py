@@ -7,13 +7,16 @@ admin; acting: commune staff of the commune and admin).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 
 from server.auth import current_user
 from server.db import get_db
 from server.queries import review as review_queries
 from server.queries import review_commune as steps_queries
-from server.review import forms
+from server.review import forms, workdays
 from server.review.i18n import gettext as _
 from server.review.views import bp, commune_page, need_round, page_context, refused, today
 
@@ -114,11 +117,15 @@ def minutes(commune: str, meeting_id: int):
 def posting(commune: str):
     review_round = need_round()
     db = get_db()
+    settings = steps_queries.round_settings(db, review_round)
     return render_template(
         "review/posting.html",
         posting=steps_queries.posting_list(db, review_round, commune),
         postings=steps_queries.list_postings(db, review_round["id"], commune),
-        settings=steps_queries.round_settings(db, review_round),
+        settings=settings,
+        days_off=workdays.days_off_between(
+            today(), today() + timedelta(days=60), settings["holidays"], str(get_locale() or "vi")
+        ),
         form=forms.PostingForm(formdata=None, posted_from=today()),
         order=steps_queries.CATEGORIES,
         today_iso=today().isoformat(),

@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from server import scoring_adapter
 from server.auth import commune_scope, current_user, login_required, require_commune
 from server.db import get_db
 from server.queries import review as review_queries
@@ -137,8 +138,11 @@ def refused(error: review_queries.ReviewError) -> None:
 
 
 def commune_info(code: str) -> dict[str, Any]:
-    row = get_db().execute("SELECT code, name FROM communes WHERE code = ?", [code]).fetchone()
-    return {"code": code, "name": row[1] if row else code}
+    row = (
+        get_db().execute("SELECT code, name, kind FROM communes WHERE code = ?", [code]).fetchone()
+    )
+    # kind (xa / phuong / dac_khu) decides "Thôn" or "Tổ dân phố" (server.labels.village_word)
+    return {"code": code, "name": row[1] if row else code, "kind": row[2] if row else None}
 
 
 def page_context(commune: str, review_round: dict[str, Any]) -> dict[str, Any]:
@@ -240,13 +244,15 @@ def queue(commune: str):
         page=args.get("page", 1, type=int),
     )
     db = get_db()
+    standard = scoring_adapter.standard(review_round["standard"])
     return render_template(
         "review/queue.html",
+        provisional=bool(standard.provisional),
         page=review_queries.list_queue(db, review_round["id"], wanted),
         counts=review_queries.queue_counts(db, review_round["id"], commune),
         villages=review_queries.villages(db, review_round["id"], commune),
         wanted=wanted,
-        class_codes=review_queries.CLASSES,
+        class_codes=standard_classes(standard),
         statuses=review_queries.STATUSES,
         sorts=review_queries.SORTS,
         page_url=lambda number: url_for(
@@ -254,6 +260,13 @@ def queue(commune: str):
         ),
         **page_context(commune, review_round),
     )
+
+
+def standard_classes(standard) -> tuple[str, ...]:
+    """The classes a round's standard can give: no "average living" filter for a standard
+    without that line (vn-2022 has it; the provisional vn-2027 has not)."""
+    has_average = any("average" in lines for lines in standard.lines.values())
+    return tuple(c for c in review_queries.CLASSES if c != "average" or has_average)
 
 
 # --- one household ------------------------------------------------------------------------
@@ -393,8 +406,14 @@ def audit():
         action=action if action in labels.ACTION_LABELS else None,
         page=request.args.get("page", 1, type=int),
     )
+    names = {code: commune_info(code)["name"] for code in communes}  # the filter reads names
     return render_template(
-        "review/audit.html", page=page, wanted=wanted, action=action, communes=communes
+        "review/audit.html",
+        page=page,
+        wanted=wanted,
+        action=action,
+        communes=sorted(communes, key=lambda code: names[code]),
+        commune_names=names,
     )
 
 
