@@ -99,6 +99,10 @@ def serve(host: str, port: int, threads: int, workers: int, database: str | None
             os.kill(pid, signal.SIGTERM)
 
 
+WAITRESS_CONNECTION_LIMIT = 1000  # open connections per process (waitress: 100)
+WAITRESS_CHANNEL_TIMEOUT = 30  # seconds before an inactive connection is closed (waitress: 120)
+
+
 def _run_waitress(app, listener, threads: int) -> None:
     from waitress import create_server
 
@@ -110,6 +114,13 @@ def _run_waitress(app, listener, threads: int) -> None:
         max_request_body_size=2 * app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
         inbuf_overflow=4 * 1024 * 1024,  # a batch body stays in memory, not in a temp file
         ident="povcensus",
+        # Slow clients (issue 9): many idle or trickling connections must not lock people out.
+        # Waitress buffers each request fully before a thread sees it, so a trickler holds only
+        # a socket; allow many (poll(), not select()'s 1024), drop idle ones sooner. A buffering
+        # proxy in front (docs/server.md, "Security model") bounds trickling bodies too.
+        connection_limit=WAITRESS_CONNECTION_LIMIT,
+        channel_timeout=WAITRESS_CHANNEL_TIMEOUT,
+        asyncore_use_poll=True,
     )
     server.run()
 
