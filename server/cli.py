@@ -188,23 +188,17 @@ def users() -> None:
     type=click.File("r", encoding="utf-8"),
     help="Read the web password from the first line of this file ('-': standard input).",
 )
-@click.option(
-    "--password",
-    hidden=True,
-    help="Deprecated: lands in the shell history; use the prompt or --password-file.",
-)
 @DB_OPTION
 @_friendly
-def users_add(username, role, communes, display_name, password_file, password, database) -> None:
+def users_add(username, role, communes, display_name, password_file, database) -> None:
     """Add a user; web users' password is asked for (hidden, twice) or read from a file.
 
     Example: povcensus users add rsv-0012 --role enumerator --commune 18496 --commune 18502
     """
     from server.queries.users import audit, check_password_policy, create_user
 
-    if password is not None:
-        click.echo("warning: --password is deprecated (shell history); use the prompt", err=True)
-    elif password_file is not None:
+    password = None  # never from the command line: it would land in the shell history
+    if password_file is not None:
         password = _password_from(password_file)
     elif role != "enumerator":
         password = _prompt_password()

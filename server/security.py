@@ -201,8 +201,8 @@ def _failed_sign_in(response: Response) -> bool:
 
 
 THROTTLED_MESSAGE = (
-    "Đăng nhập sai quá nhiều lần. Vui lòng chờ rồi thử lại (xem thời gian chờ bên dưới)."
-    " / Too many failed sign-ins. Please wait, then try again."
+    "Đăng nhập sai quá nhiều lần. Vui lòng chờ vài phút rồi thử lại."
+    " / Too many failed sign-ins. Please wait a few minutes, then try again."
 )
 
 

@@ -349,3 +349,10 @@ def test_same_site_paths_are_kept(make_app):
     add_user(app, "tinh")
     answer = login(app.test_client(), "tinh", query_string={"next": "/review/audit?page=2"})
     assert answer.location == "/review/audit?page=2"
+
+
+def test_users_add_takes_no_password_on_the_command_line(tmp_path, monkeypatch):
+    out = run_cli(
+        tmp_path, monkeypatch, "users", "add", "tinh", "--role", "province", "--password", "a"
+    )
+    assert out.exit_code == 2 and "No such option" in out.output
