@@ -163,3 +163,26 @@ def test_huge_integers_in_urls_and_query_strings_are_404_or_400(app, db, open_ro
     for url in (f"{base}/conflicts/{HUGE}", f"{base}/complaints/{HUGE}/resolve"):
         answer = client.post(url, data={"action": "kept", "reason": "x"})
         assert answer.status_code == 404, (url, answer.status_code)
+
+
+def test_the_xform_checks_the_household_id_on_the_device():
+    """Collect refuses a bad id before it is sent (same pattern as survey_forms)."""
+    import re
+    from xml.etree import ElementTree
+
+    from survey_forms import xform
+
+    root = ElementTree.fromstring(xform.build_xform())
+    binds = [
+        b
+        for b in root.iter("{http://www.w3.org/2002/xforms}bind")
+        if b.get("nodeset", "").endswith("/household_id")
+    ]
+    (constraint,) = [b.get("constraint") for b in binds]
+    assert "starts-with(., concat(" in constraint and "commune_code" in constraint
+    pattern = re.search(r"regex\(\., '([^']+)'\)", constraint)[1]
+    for good in ("18496-thon-1-0007", "18496-b7-000123"):
+        assert re.search(pattern, good), good
+    for bad in BAD_IDS:
+        if bad != "18073-thon-1-0001":  # the prefix rule is the starts-with part
+            assert not re.search(pattern, bad), bad
