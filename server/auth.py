@@ -213,5 +213,12 @@ def _throttled(error: RateLimitExceeded):
     by Flask-Limiter)."""
     if request.endpoint != "auth.login":
         return error
+    user_queries.audit(
+        get_db(),
+        "login_throttled",
+        target=(request.form.get("username") or "")[:64],
+        details={"limit": str(error.limit.limit)},
+        ip=request.remote_addr,
+    )
     flash(THROTTLED_MESSAGE, "error")
     return render_template("auth/login.html", form=LoginForm()), 429

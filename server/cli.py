@@ -131,6 +131,8 @@ def _apply_serve_options(app, public_url: str | None, trusted_proxy: str | None)
     if public_url:
         _check_public_url(public_url)
         app.config["PUBLIC_URL"] = public_url
+        if public_url.lower().startswith("https://"):  # as security.init_app does for the setting
+            app.config["SESSION_COOKIE_SECURE"] = True
     if trusted_proxy:
         app.config["TRUSTED_PROXY"] = trusted_proxy
 
@@ -169,6 +171,10 @@ def _proxy_options(app) -> dict[str, Any]:
     }
 
 
+WAITRESS_CONNECTION_LIMIT = 1000  # open connections per process (waitress: 100)
+WAITRESS_CHANNEL_TIMEOUT = 30  # seconds before an inactive connection is closed (waitress: 120)
+
+
 def _run_waitress(app, listener, threads: int) -> None:
     from waitress import create_server
 
@@ -181,6 +187,13 @@ def _run_waitress(app, listener, threads: int) -> None:
         inbuf_overflow=4 * 1024 * 1024,  # a batch body stays in memory, not in a temp file
         ident="povcensus",
         **_proxy_options(app),
+        # Slow clients (issue 9): many idle or trickling connections must not lock people out.
+        # Waitress buffers each request fully before a thread sees it, so a trickler holds only
+        # a socket; allow many (poll(), not select()'s 1024), drop idle ones sooner. A buffering
+        # proxy in front (docs/server.md, "Security model") bounds trickling bodies too.
+        connection_limit=WAITRESS_CONNECTION_LIMIT,
+        channel_timeout=WAITRESS_CHANNEL_TIMEOUT,
+        asyncore_use_poll=True,
     )
     server.run()
 
@@ -248,23 +261,17 @@ def users() -> None:
     type=click.File("r", encoding="utf-8"),
     help="Read the web password from the first line of this file ('-': standard input).",
 )
-@click.option(
-    "--password",
-    hidden=True,
-    help="Deprecated: lands in the shell history; use the prompt or --password-file.",
-)
 @DB_OPTION
 @_friendly
-def users_add(username, role, communes, display_name, password_file, password, database) -> None:
+def users_add(username, role, communes, display_name, password_file, database) -> None:
     """Add a user; web users' password is asked for (hidden, twice) or read from a file.
 
     Example: povcensus users add rsv-0012 --role enumerator --commune 18496 --commune 18502
     """
     from server.queries.users import audit, check_password_policy, create_user
 
-    if password is not None:
-        click.echo("warning: --password is deprecated (shell history); use the prompt", err=True)
-    elif password_file is not None:
+    password = None  # never from the command line: it would land in the shell history
+    if password_file is not None:
         password = _password_from(password_file)
     elif role != "enumerator":
         password = _prompt_password()

@@ -242,8 +242,8 @@ def _check_stored_scope(db, sub: Submission, household_id, scope) -> Outcome | N
     if not isinstance(household_id, str):
         return None
     for (commune,) in db.execute(
-        "SELECT h.commune_code FROM households h JOIN review_rounds r ON r.id = h.round_id"
-        " WHERE h.household_id = ? AND r.status = 'open'",
+        "SELECT commune_code FROM households WHERE household_id = ?"
+        " AND round_id IN (SELECT id FROM review_rounds WHERE status = 'open')",  # by the PK
         [household_id],
     ):
         if commune not in scope:

@@ -24,7 +24,14 @@ class Part:
     data: bytes
 
 
-def parse_multipart(content_type: str | None, body: bytes) -> list[Part]:
+# An OpenRosa post holds the XML, a few attachments and an *isIncomplete* flag: more parts
+# than this are refused before any is read (20,000 tiny parts fit in one request body).
+MAX_PARTS = 64
+
+
+def parse_multipart(
+    content_type: str | None, body: bytes, *, max_parts: int = MAX_PARTS
+) -> list[Part]:
     """Every part of a multipart/form-data body, in order; raises MultipartError."""
     mimetype, options = parse_options_header(content_type or "")
     boundary = options.get("boundary")
@@ -34,6 +41,8 @@ def parse_multipart(content_type: str | None, body: bytes) -> list[Part]:
     chunks = body.split(delimiter)
     if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
         raise MultipartError("the multipart body is truncated (no closing boundary)")
+    if len(chunks) - 2 > max_parts:
+        raise MultipartError(f"too many parts ({len(chunks) - 2}; at most {max_parts})")
     return [_part(chunk) for chunk in chunks[1:-1]]
 
 

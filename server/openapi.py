@@ -73,7 +73,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                     },
                     {"name": "round", "in": "query", "schema": {"type": "string"}},
                 ],
-                "responses": _ok("Household", "current version") | _errors(*auth_errors, 403, 404),
+                "responses": _ok("Household", "current version") | _errors(*auth_errors, 404),
             }
         },
         "/me": {

@@ -27,6 +27,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import re
 from email.utils import formatdate
 from typing import Any
 from xml.sax.saxutils import escape
@@ -282,6 +283,9 @@ def submission() -> Response:
     parsed = _parse_instance(xml_parts[0].data)
     if isinstance(parsed, Response):
         return parsed
+    problem = _check_attachments(parsed, parts)
+    if problem is not None:
+        return problem
     outcome = ingest(get_db(), parsed, province=current_app.config["PROVINCE"])
     return _answer(outcome, parsed, parts)
 
@@ -363,9 +367,71 @@ def _answer(outcome, sub: Submission, parts: list[Part]) -> Response:
     )
 
 
+# Attachments: only files the instance's media questions name (the questionnaire has none
+# today, so none are taken), at most this many per instance, each at most this large.
+MEDIA_TYPES = frozenset({"image", "audio", "video", "file", "binary"})
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _file_parts(parts: list[Part]) -> list[Part]:
+    return [p for p in parts if p.name not in ("xml_submission_file", "*isIncomplete*")]
+
+
+def declared_media(record: dict[str, Any]) -> set[str]:
+    """File names the record's media questions (image, audio, …) name."""
+    from survey_forms.questionnaire import QUESTIONNAIRE, Group
+
+    names: set[str] = set()
+
+    def walk(items, values) -> None:
+        for item in items:
+            if isinstance(item, Group):
+                inner = values if item.flatten else values.get(item.id)
+                for entry in inner if isinstance(inner, list) else [inner]:
+                    if isinstance(entry, dict):
+                        walk(item.items, entry)
+            elif item.type in MEDIA_TYPES and isinstance(values.get(item.id), str):
+                names.add(values[item.id])
+
+    walk(QUESTIONNAIRE.sections, record)
+    return names
+
+
+def _check_attachments(sub: Submission, parts: list[Part]) -> Response | None:
+    """400 unless every file part is a declared attachment with a safe name, within the caps."""
+    files = _file_parts(parts)
+    if not files:
+        return None
+    declared = declared_media(sub.record)
+    if len(files) > MAX_ATTACHMENTS:
+        return openrosa_message(
+            400,
+            f"Quá nhiều tệp đính kèm ({len(files)}; tối đa {MAX_ATTACHMENTS})."
+            f" / Too many attachments ({len(files)}; at most {MAX_ATTACHMENTS}).",
+        )
+    for part in files:
+        name = part.filename or part.name
+        if not _SAFE_NAME.fullmatch(name) or name not in declared:
+            return openrosa_message(
+                400,
+                f"Tệp đính kèm {name[:100]!r} không thuộc câu hỏi ảnh/tệp nào của biểu mẫu."
+                f" / Attachment {name[:100]!r} is not named by any media question of the form.",
+            )
+        if len(part.data) > MAX_ATTACHMENT_BYTES:
+            return openrosa_message(
+                400,
+                f"Tệp {name!r} quá lớn (tối đa {MAX_ATTACHMENT_BYTES} byte)."
+                f" / Attachment {name!r} is too large (max {MAX_ATTACHMENT_BYTES} bytes).",
+            )
+    return None
+
+
 def _store_attachments(sub: Submission, parts: list[Part]) -> int:
-    """Keep every file part but the XML (the first copy of each name wins); returns how many new."""
-    files = [p for p in parts if p.name not in ("xml_submission_file", "*isIncomplete*")]
+    """Keep the declared file parts `_check_attachments` let through (the first copy of each
+    name wins); returns how many are new."""
+    files = _file_parts(parts)
     if not files:
         return 0
     added = 0

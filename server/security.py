@@ -164,7 +164,13 @@ def _init_limiter(app: Flask) -> None:
         headers_enabled=True,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
     )
+    # Only the sign-in is limited: every other request (sync posts above all) skips the
+    # limiter's work at once.
+    limiter.request_filter(lambda: request.endpoint not in THROTTLED_ENDPOINTS)
     app.extensions["povcensus_limiter"] = limiter
+
+
+THROTTLED_ENDPOINTS = frozenset({"auth.login"})
 
 
 def throttle_login(app: Flask, endpoint: str) -> None:
@@ -195,8 +201,8 @@ def _failed_sign_in(response: Response) -> bool:
 
 
 THROTTLED_MESSAGE = (
-    "Đăng nhập sai quá nhiều lần. Vui lòng chờ rồi thử lại (xem thời gian chờ bên dưới)."
-    " / Too many failed sign-ins. Please wait, then try again."
+    "Đăng nhập sai quá nhiều lần. Vui lòng chờ vài phút rồi thử lại."
+    " / Too many failed sign-ins. Please wait a few minutes, then try again."
 )
 
 

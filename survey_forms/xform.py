@@ -295,6 +295,16 @@ def _constraint(question: Question) -> tuple[str, str, str] | None:
             vi += " Số thứ 4 (thế kỷ, giới tính) và 5–6 (năm sinh) phải khớp câu trả lời."
             en += " Digit 4 (century, sex) and digits 5–6 (birth year) must match the answers."
         return expression, vi, en
+    if question.id == "household_id":  # the form survey_forms checks (household_id_form)
+        return (
+            "regex(., '^[0-9]{5}-[A-Za-z0-9][A-Za-z0-9_-]*$') and string-length(.) <= 64"
+            " and (string-length(${commune_code}) = 0"
+            " or starts-with(., concat(${commune_code}, '-')))",
+            "Dạng <mã xã>-<thôn>-<số thứ tự>, bắt đầu bằng mã xã của hộ; chỉ chữ không dấu,"
+            " chữ số, - và _.",
+            "Form <commune code>-<village>-<number>, starting with the household's commune code;"
+            " only unaccented letters, digits, - and _.",
+        )
     if question.type == "text" and question.max_length:
         n = question.max_length
         return f"string-length(.) <= {n}", f"Tối đa {n} ký tự.", f"At most {n} characters."

@@ -65,6 +65,14 @@ def test_failed_sign_ins_of_one_account_are_throttled_with_429(make_app):
     page = answer.get_data(as_text=True)
     assert "Đăng nhập sai quá nhiều lần" in page and "Too many failed sign-ins" in page
     assert login(client, "tinh").status_code == 429  # the right password too, for now
+    from server.db import open_app_db
+
+    audit_db = open_app_db(app)
+    logged = audit_db.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'login_throttled' AND target = 'tinh'"
+    ).fetchone()[0]
+    audit_db.conn.close()
+    assert logged == 2
     add_user(app, "khac")
     assert login(client, "khac").status_code == 302  # another account from the same place
 
@@ -349,3 +357,10 @@ def test_same_site_paths_are_kept(make_app):
     add_user(app, "tinh")
     answer = login(app.test_client(), "tinh", query_string={"next": "/review/audit?page=2"})
     assert answer.location == "/review/audit?page=2"
+
+
+def test_users_add_takes_no_password_on_the_command_line(tmp_path, monkeypatch):
+    out = run_cli(
+        tmp_path, monkeypatch, "users", "add", "tinh", "--role", "province", "--password", "a"
+    )
+    assert out.exit_code == 2 and "No such option" in out.output
