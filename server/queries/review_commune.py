@@ -17,16 +17,19 @@ import sqlite_utils
 from server.db import transaction, utcnow
 from server.queries.review import ReviewError, add_event, check_unlocked, write_decision
 from server.queries.review_movement import (  # noqa: F401  (re-exported for callers)
+    BLOCKS_MEETING,
     CATEGORIES,
     RECOGNISED_LISTS,
+    UNDER_REVIEW,
     categorise,
     movement,
+    placement,
     previous_round,
 )
 from server.queries.review_movement import commune_households as _households
 from server.review.workdays import parse_holidays, posting_end
 
-UNDECIDED = ("submitted", "resubmitted", "returned", "resurvey")
+UNDECIDED = BLOCKS_MEETING  # not confirmed or overridden (the list rule's statuses)
 _NAMES_VI = {"poor": "hộ nghèo", "near_poor": "hộ cận nghèo"}
 _NAMES_EN = {"poor": "poor households", "near_poor": "near-poor households"}
 
@@ -72,14 +75,17 @@ def save_settings(db, round_id: int, *, posting_days: int, holidays: str, user_i
 
 
 def village_overview(db, round_id: int, commune_code: str) -> list[dict[str, Any]]:
-    """Per village: households, how many still undecided, the latest meeting."""
+    """Per village: households, how many still undecided (of which under review), the latest
+    meeting."""
     villages: dict[str, dict[str, Any]] = {}
     for row in _households(db, round_id, commune_code):
         entry = villages.setdefault(
-            row["village"] or "", {"village": row["village"] or "", "households": 0, "undecided": 0}
+            row["village"] or "",
+            {"village": row["village"] or "", "households": 0, "undecided": 0, "under_review": 0},
         )
         entry["households"] += 1
-        entry["undecided"] += row["status"] in UNDECIDED
+        entry["undecided"] += row["status"] in BLOCKS_MEETING
+        entry["under_review"] += row["status"] in UNDER_REVIEW
     for entry in villages.values():
         entry["meeting"] = latest_meeting(db, round_id, commune_code, entry["village"])
     return sorted(villages.values(), key=lambda entry: entry["village"])
@@ -138,12 +144,7 @@ def record_meeting(
             raise ReviewError(
                 "Thôn không có hộ nào trong đợt này.", "No households in this village."
             )
-        waiting = [r["household_id"] for r in rows if r["status"] in ("submitted", "resubmitted")]
-        if waiting:
-            raise ReviewError(
-                f"Còn {len(waiting)} hộ chưa được xã kiểm tra; hãy quyết định trước khi họp dân.",
-                f"{len(waiting)} households are not checked yet; decide them before the meeting.",
-            )
+        _check_meeting_allowed(rows)
         snapshot = [
             {
                 k: r[k]
@@ -189,6 +190,26 @@ def record_meeting(
         if not passed:
             _send_back(conn, round_id, commune_code, rows, village, user_id)
     return get_meeting(db, meeting_id)
+
+
+def _check_meeting_allowed(rows: list[dict]) -> None:
+    """The list rule: a village meets only when every household's class is accepted."""
+    waiting = [r for r in rows if r["status"] in BLOCKS_MEETING]
+    if not waiting:
+        return
+    sent_back = sum(r["status"] in UNDER_REVIEW for r in waiting)
+    to_check = len(waiting) - sent_back
+    parts_vi, parts_en = [], []
+    if to_check:
+        parts_vi.append(f"{to_check} hộ chưa được xã kiểm tra")
+        parts_en.append(f"{to_check} households are not checked yet")
+    if sent_back:
+        parts_vi.append(f"{sent_back} hộ đang rà soát lại (đã trả lại điều tra viên)")
+        parts_en.append(f"{sent_back} households are under review (returned to the enumerator)")
+    raise ReviewError(
+        "Chưa thể họp dân: " + "; ".join(parts_vi) + ". Hãy quyết định các hộ này trước.",
+        "The meeting cannot be held yet: " + "; ".join(parts_en) + ". Decide them first.",
+    )
 
 
 def _send_back(conn, round_id, commune_code, rows, village, user_id) -> None:
@@ -238,8 +259,13 @@ def posting_list(db, review_round: dict[str, Any], commune_code: str) -> dict[st
         (passed if meeting and meeting["passed"] else pending).add(entry["village"])
     records = _addresses(db, review_round["id"], commune_code)
     lists: dict[str, list[dict]] = {c: [] for c in CATEGORIES}
+    under_review: list[dict] = []
     for row in data["rows"]:
         if (row["village"] or "") not in passed:
+            continue
+        if not row["placement"].on_legal_lists:
+            # sent back after its village's meeting: listed apart, never as a class
+            under_review.append({"head_name": row["head_name"], "village": row["village"]})
             continue
         posted = {
             "head_name": row["head_name"],
@@ -249,7 +275,12 @@ def posting_list(db, review_round: dict[str, Any], commune_code: str) -> dict[st
         }
         for category in row["categories"]:
             lists[category].append(posted)
-    return {"lists": lists, "pending_villages": sorted(pending), "movement": data["movement"]}
+    return {
+        "lists": lists,
+        "pending_villages": sorted(pending),
+        "under_review": under_review,
+        "movement": data["movement"],
+    }
 
 
 def _addresses(db, round_id: int, commune_code: str) -> dict[str, str | None]:
