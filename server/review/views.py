@@ -27,13 +27,14 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from scoring.text import en_number, vi_number
 from server.auth import commune_scope, current_user, login_required, require_commune
 from server.db import get_db
 from server.queries import review as review_queries
 from server.queries import review_commune as steps_queries
 from server.queries import review_quarantine as quarantine_queries
 from server.queries import rounds as round_queries
-from server.review import answers, forms, i18n, labels
+from server.review import answers, explain, forms, i18n, labels
 from server.review.forms import DecisionForm, LanguageForm, SettingsForm
 from server.review.i18n import gettext as _
 
@@ -58,6 +59,8 @@ def _labels() -> dict[str, Any]:
         "ngettext": i18n.template_ngettext,
         "question_label": lambda path: answers.question_label(path, locale()),
         "answer": lambda path, value: answers.answer_label(path, value, locale()),
+        # numbers in the official's format (20.400, 7,5); template-wide formats are issue14's
+        "number": lambda value: (en_number if locale() == "en" else vi_number)(value),
     }
 
 
@@ -284,6 +287,7 @@ def household(commune: str, household_id: str):
             if c["household_id"] == household_id
         ],
         locale=locale(),
+        explained=explain.score_view(found["score"], found["state"]["record"], locale()),
         **page_context(commune, review_round),
     )
 
