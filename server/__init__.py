@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],
+    # issue11: a form's CSRF token lives as long as the session (None), not one hour, so a
+    # page left open over lunch still saves; an expired token re-shows the form as typed
+    "WTF_CSRF_TIME_LIMIT": None,
 }
 
 ENV_PREFIX = "POVCENSUS_"

@@ -5,7 +5,9 @@ typed, and where each role lands after signing in."""
 
 from __future__ import annotations
 
+import pytest
 from browser_support import needs_chromium
+from conftest import start_live_server
 
 from server.review.sample import sample_record, submit
 
@@ -83,4 +85,111 @@ def test_a_returned_household_blocks_the_meeting_until_it_is_decided_again(live_
     page.get_by_role("link", name="Niêm yết").click()
     poor = page.inner_text("table[data-category=poor]")
     assert "Võ Văn Giữ" in poor and "Đặng Văn Trả" in poor
+    context.close()
+
+
+def test_decide_and_next_keeps_the_village_filter_across_five_households(live_server, browser):
+    commune = "18619"
+    south = [("near_poor", f"Nam Hộ {n}") for n in range(1, 6)]
+    _households(live_server, commune, "Thôn Nam", south)
+    _households(live_server, commune, "Thôn Bắc", [("poor", "Bắc Hộ 1"), ("poor", "Bắc Hộ 2")])
+    head = live_server.user(role="commune", communes=(commune,), password=PASSWORD)
+    context, page = _sign_in(browser, live_server, head)
+    page.goto(f"{live_server.url}/review/c/{commune}/")
+    page.select_option("select[name=village]", "Thôn Nam")
+    page.get_by_role("button", name="Xem").click()
+    page.get_by_role("link", name="Nam Hộ 1").click()
+    for number in range(1, 6):
+        assert page.inner_text("h1").startswith(f"Nam Hộ {number}")
+        assert "village=Th%C3%B4n+Nam" in page.url or "village=Thôn+Nam" in page.url
+        assert f"Hộ thứ {number}/5 trong danh sách" in page.inner_text("nav.walk")
+        page.keyboard.press("c")  # confirm and open the next household
+        page.wait_for_load_state()
+        assert "Đã ghi nhận quyết định." in page.inner_text(".flash")
+    # after the last one: back on the same filtered list
+    assert "/review/c/18619/" in page.url
+    assert "Thôn+Nam" in page.url or "Th%C3%B4n+Nam" in page.url
+    rows = page.locator("table.list tbody tr")
+    assert rows.count() == 5
+    assert all("Đã xác nhận" in rows.nth(i).inner_text() for i in range(5))
+    statuses = dict(
+        live_server.db().execute(
+            "SELECT json_extract(record, '$.head_name'), status FROM households"
+            " WHERE commune_code = ?",
+            [commune],
+        )
+    )
+    assert statuses == {
+        **{name: "confirmed" for _kind, name in south},
+        "Bắc Hộ 1": "submitted",
+        "Bắc Hộ 2": "submitted",
+    }
+    context.close()
+
+
+def test_bulk_confirm_of_fifty_households_audits_each(live_server, browser):
+    commune = "18628"
+    kinds = [("near_poor" if n % 2 else "poor", f"Hộ Số {n:02d}") for n in range(1, 51)]
+    records, _ = _households(live_server, commune, "Thôn Trung", kinds)
+    head = live_server.user(role="commune", communes=(commune,), password=PASSWORD)
+    context, page = _sign_in(browser, live_server, head)
+    page.goto(f"{live_server.url}/review/c/{commune}/")
+    page.check("#pick-all")
+    assert page.locator("input[name=pick]:checked").count() == 50
+    page.get_by_role("button", name="Xác nhận các hộ đã chọn…").click()
+    assert page.locator("#to-confirm tbody tr").count() == 50
+    page.get_by_role("button", name="Xác nhận 50 hộ này").click()
+    assert "Đã xác nhận 50 hộ." in page.inner_text(".flash")
+    events = (
+        live_server.db()
+        .execute(
+            "SELECT household_id, count(*) FROM review_events WHERE commune_code = ?"
+            " AND action = 'confirm' AND user_id = ? GROUP BY household_id",
+            [commune, head.id],
+        )
+        .fetchall()
+    )
+    assert sorted(events) == sorted((r["household_id"], 1) for r in records)
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def short_token_server(tmp_path_factory):
+    """A server whose CSRF tokens expire after 2 seconds (the default is the session's life):
+    lets the test see a form expire without waiting over lunch."""
+    server = start_live_server(
+        tmp_path_factory.mktemp("short-csrf"), POVCENSUS_WTF_CSRF_TIME_LIMIT="2"
+    )
+    server.open_round()
+    yield server
+    server.stop()
+
+
+def test_an_expired_form_keeps_the_typed_reason(short_token_server, browser):
+    commune = "18634"
+    _households(short_token_server, commune, "Thôn Tây", [("poor", "Hoàng Văn Chậm")])
+    head = short_token_server.user(role="commune", communes=(commune,), password=PASSWORD)
+    context, page = _sign_in(browser, short_token_server, head)
+    page.get_by_role("link", name="Hoàng Văn Chậm").click()
+    reason = "Cụ ông có lương hưu 4 triệu/tháng chưa kê khai, đã đối chiếu sổ hưu"
+    page.check("input[name=decision][value=overridden]")
+    page.select_option("select[name=override_class]", "near_poor")
+    page.fill("textarea[name=comment]", reason)
+    page.wait_for_timeout(3500)  # the token expires while the page stays open
+    page.get_by_role("button", name="Ghi quyết định").click()
+    assert "Biểu mẫu đã quá hạn" in page.inner_text("#form-expired")
+    assert page.input_value("textarea[name=comment]") == reason
+    assert page.is_checked("input[name=decision][value=overridden]")
+    assert page.input_value("select[name=override_class]") == "near_poor"
+    page.get_by_role("button", name="Ghi quyết định").click()  # sent again at once: saved
+    assert "Đã ghi nhận quyết định." in page.inner_text(".flash")
+    status = (
+        short_token_server.db()
+        .execute(
+            "SELECT status FROM households WHERE json_extract(record, '$.head_name') = ?",
+            ["Hoàng Văn Chậm"],
+        )
+        .fetchone()[0]
+    )
+    assert status == "overridden"
     context.close()

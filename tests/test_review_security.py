@@ -190,7 +190,9 @@ def test_every_page_and_action_for_every_role_and_commune(app, db, open_round, r
     for target, method, url, form, province_page in requests:
         want = expected(role, target, method, province_page)
         response = client.open(url, method=method, data=form)
-        assert response.status_code == want, (role, method, url, response.status_code)
+        got = response.status_code
+        # 422: allowed, but the workflow refused it (the form is shown again as typed)
+        assert got == want or (want == 302 and got == 422), (role, method, url, got)
         if role == "anonymous":
             assert "/login" in response.location
         if want == 403 or role == "anonymous":

@@ -9,7 +9,9 @@ domain "review" (`server.review.i18n`; Vietnamese by default, English on request
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, g, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +20,34 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.jinja_env.filters.setdefault("vnd", format_vnd)
+    app.register_error_handler(CSRFError, show_form_again)
+
+
+# Pages whose forms are shown again, as typed, when their CSRF token expired or was invalid.
+RESUBMITTABLE = ("review", "auth")
+
+
+def show_form_again(error: CSRFError):
+    """A form sent with an expired or invalid CSRF token is not lost: the same view runs again
+    with `g.csrf_failed` set; its form then fails validation (nothing is written) and the view
+    shows the page with what was typed, a fresh token and a message saying so (base.html).
+    Views that would only redirect get the plain 400 page instead."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method != "POST" or view is None or request.blueprint not in RESUBMITTABLE:
+        return error
+    g.csrf_failed = True
+    if "user" not in g:  # CSRF is checked before the session's user is loaded
+        from server.auth import _load_session_user
+
+        _load_session_user()
+    try:
+        response = current_app.make_response(view(**(request.view_args or {})))
+    except HTTPException as refused:  # 403 / 404 of the view itself still win
+        return refused
+    if response.status_code in (200, 400, 422):
+        response.status_code = 400
+        return response
+    return error
 
 
 def format_vnd(value) -> str:

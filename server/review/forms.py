@@ -37,6 +37,10 @@ class DecisionForm(FlaskForm):
     comment = TextAreaField(_l("Comment / reason"), validators=[Length(max=2000)])
 
 
+class BulkConfirmForm(FlaskForm):
+    """Only the CSRF token: the households come as `pick` check boxes."""
+
+
 class MeetingForm(FlaskForm):
     village = SelectField(_l("Village"), choices=[], validators=[DataRequired()])
     held_on = DateField(_l("Date"), validators=[DataRequired()])

@@ -19,6 +19,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -139,6 +140,28 @@ def refused(error: review_queries.ReviewError) -> None:
     flash(error.message(locale()), "error")
 
 
+def failed_status() -> int:
+    """Status of a form page shown again with what was typed: 400 when its CSRF token had
+    expired or was invalid (see server.review.resubmit), 422 when the input was refused."""
+    return 400 if g.get("csrf_failed") else 422
+
+
+def invalid(form) -> None:
+    """Say which fields are wrong (the expired-token message is the layout's, not repeated)."""
+    if g.get("csrf_failed"):
+        return
+    problems = "; ".join(
+        f"{form[name].label.text}: {' '.join(map(str, errs))}"
+        for name, errs in form.errors.items()
+        if name in form and name != "csrf_token"
+    )
+    flash(
+        _("The form is incomplete or expired; please try again.")
+        + (f" ({problems})" if problems else ""),
+        "error",
+    )
+
+
 def commune_info(code: str) -> dict[str, Any]:
     row = get_db().execute("SELECT code, name FROM communes WHERE code = ?", [code]).fetchone()
     return {"code": code, "name": row[1] if row else code}
@@ -229,12 +252,18 @@ def set_language():
 # --- the queue ----------------------------------------------------------------------------
 
 
-@bp.get("/c/<commune>/")
-@commune_page()
-def queue(commune: str):
-    review_round = need_round()
+QUEUE_KEYS = ("class", "village", "status", "sort", "page", "round")
+
+
+def queue_args() -> dict[str, str]:
+    """The queue's filter, sort, page and round as asked, carried through the household pages
+    and decisions so the commune head comes back to the same place."""
+    return {key: request.args[key] for key in QUEUE_KEYS if request.args.get(key)}
+
+
+def queue_filter(commune: str) -> review_queries.QueueFilter:
     args = request.args
-    wanted = review_queries.QueueFilter(
+    return review_queries.QueueFilter(
         commune_code=commune,
         klass=args.get("class") if args.get("class") in review_queries.CLASSES else None,
         village=args.get("village") or None,
@@ -242,6 +271,13 @@ def queue(commune: str):
         sort=args.get("sort") if args.get("sort") in review_queries.SORTS else "household",
         page=args.get("page", 1, type=int),
     )
+
+
+@bp.get("/c/<commune>/")
+@commune_page()
+def queue(commune: str):
+    review_round = need_round()
+    wanted = queue_filter(commune)
     db = get_db()
     return render_template(
         "review/queue.html",
@@ -255,6 +291,8 @@ def queue(commune: str):
         page_url=lambda number: url_for(
             "review.queue", commune=commune, **{**request.args.to_dict(), "page": number}
         ),
+        args=queue_args(),
+        bulk_form=forms.BulkConfirmForm(formdata=None),
         **page_context(commune, review_round),
     )
 
@@ -276,11 +314,26 @@ def household(commune: str, household_id: str):
     review_round = need_round()
     found = household_or_404(review_round, commune, household_id)
     form = DecisionForm(formdata=None, version=found["state"]["version"])
+    return render_household(commune, review_round, found, form)
+
+
+def render_household(
+    commune: str,
+    review_round: dict,
+    found: dict,
+    form: DecisionForm,
+    complaint_form: forms.ComplaintForm | None = None,
+):
+    household_id = found["state"]["household_id"]
     return render_template(
         "review/household.html",
         file=found,
         form=form,
-        complaint_form=forms.ComplaintForm(formdata=None, received_on=today()),
+        args=queue_args(),
+        around=review_queries.neighbours(
+            get_db(), review_round["id"], queue_filter(commune), household_id
+        ),
+        complaint_form=complaint_form or forms.ComplaintForm(formdata=None, received_on=today()),
         complaints=[
             c
             for c in steps_queries.list_complaints(get_db(), review_round["id"], commune)
@@ -296,19 +349,21 @@ def household(commune: str, household_id: str):
 @commune_page(write=True)
 def decide(commune: str, household_id: str):
     review_round = need_round()
-    household_or_404(review_round, commune, household_id)
+    found = household_or_404(review_round, commune, household_id)
     form = DecisionForm()
-    back = redirect(
-        url_for(
-            "review.household",
-            commune=commune,
-            household_id=household_id,
-            round=request.args.get("round"),
-        )
+    # where to go next is decided before the decision changes the queue (a "to check" filter
+    # would otherwise lose the household's place)
+    around = review_queries.neighbours(
+        get_db(), review_round["id"], queue_filter(commune), household_id
     )
+
+    # a refused decision shows the page again with every choice and the text as typed
+    def again():
+        return render_household(commune, review_round, found, form), failed_status()
+
     if not form.validate_on_submit():
-        flash(_("The form is incomplete or expired; please try again."), "error")
-        return back
+        invalid(form)
+        return again()
     try:
         review_queries.record_decision(
             get_db(),
@@ -325,9 +380,68 @@ def decide(commune: str, household_id: str):
             refused(error)
         else:
             flash(_("The form is incomplete or expired; please try again."), "error")
-        return back
+        return again()
     flash(_("Decision recorded."), "ok")
-    return redirect(url_for("review.queue", commune=commune, round=request.args.get("round")))
+    if request.form.get("then") == "next" and around["next"]:
+        return redirect(
+            url_for(
+                "review.household", commune=commune, household_id=around["next"], **queue_args()
+            )
+        )
+    return redirect(url_for("review.queue", commune=commune, **queue_args()))
+
+
+@bp.post("/c/<commune>/confirm-many")
+@commune_page(write=True)
+def confirm_many(commune: str):
+    """Bulk confirmation: the first POST (from the queue) shows the households picked for a
+    last look; the second (`commit`) confirms them, one audit event each."""
+    review_round = need_round()
+    form = forms.BulkConfirmForm()
+    back = redirect(url_for("review.queue", commune=commune, **queue_args()))
+    if not form.validate_on_submit():
+        flash(_("The form is incomplete or expired; please try again."), "error")
+        return back
+    picked = _picked(request.form.getlist("pick"))
+    if not picked:
+        flash(_("No household was selected."), "error")
+        return back
+    if not request.form.get("commit"):
+        rows = review_queries.decisions(get_db(), review_round["id"], [commune])
+        chosen = {household_id for household_id, _version in picked}
+        return render_template(
+            "review/confirm_many.html",
+            rows=[row for row in rows if row["household_id"] in chosen],
+            picked=picked,
+            form=form,
+            args=queue_args(),
+            **page_context(commune, review_round),
+        )
+    try:
+        outcome = review_queries.confirm_many(
+            get_db(),
+            round_id=review_round["id"],
+            commune_code=commune,
+            picked=picked,
+            user_id=current_user().id,
+        )
+    except review_queries.ReviewError as error:
+        refused(error)
+        return back
+    flash(_("%(n)s households confirmed.", n=len(outcome["confirmed"])), "ok")
+    for household_id, why_vi, why_en in outcome["skipped"]:
+        flash(f"{household_id}: {why_en if locale() == 'en' else why_vi}", "error")
+    return back
+
+
+def _picked(values: list[str]) -> list[tuple[str, int]]:
+    """`<household id>:<version>` pairs from the check boxes (malformed ones ignored)."""
+    picked = []
+    for value in values:
+        household_id, _, version = value.rpartition(":")
+        if household_id and version.isdigit():
+            picked.append((household_id, int(version)))
+    return picked
 
 
 # --- quarantined conflicts ---------------------------------------------------------------
