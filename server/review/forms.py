@@ -117,3 +117,9 @@ class QuarantineForm(FlaskForm):
         validators=[InputRequired()],
     )
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class KeepManyForm(FlaskForm):
+    """Keep the current version for many conflicts (the `pick` check boxes), one reason."""
+
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

@@ -451,6 +451,23 @@ def _picked(values: list[str]) -> list[tuple[str, int]]:
 @commune_page()
 def conflicts(commune: str):
     review_round = need_round()
+    if review_round["status"] == "open":
+        closed = quarantine_queries.close_duplicates(get_db(), review_round["id"], commune)
+        if closed:
+            flash(
+                _(
+                    "%(n)s conflicts had the same answers as the current version: closed as"
+                    " duplicates (recorded in the history).",
+                    n=len(closed),
+                ),
+                "ok",
+            )
+    return _conflicts_page(commune, review_round)
+
+
+def _conflicts_page(commune: str, review_round: dict, failed=None, failed_id=None, bulk=None):
+    """The open conflicts, differences only unless `?all=1`; a refused resolution (or bulk
+    keep) is shown again as typed."""
     rows = quarantine_queries.list_open(get_db(), review_round["id"], commune)
     for row in rows:
         current = row["current"]["record"] if row["current"] else None
@@ -459,6 +476,10 @@ def conflicts(commune: str):
         "review/conflicts.html",
         conflicts=rows,
         form=forms.QuarantineForm(formdata=None),
+        failed_form=failed,
+        failed_id=failed_id,
+        bulk_form=bulk or forms.KeepManyForm(formdata=None),
+        show_all=request.args.get("all") == "1",
         locale=locale(),
         **page_context(commune, review_round),
     )
@@ -468,11 +489,10 @@ def conflicts(commune: str):
 @commune_page(write=True)
 def resolve_conflict(commune: str, quarantine_id: int):
     review_round = need_round()
-    back = redirect(url_for("review.conflicts", commune=commune, round=request.args.get("round")))
     form = forms.QuarantineForm()
     if not form.validate_on_submit():
-        flash(_("The form is incomplete or expired; please try again."), "error")
-        return back
+        invalid(form)
+        return _conflicts_page(commune, review_round, form, quarantine_id), failed_status()
     if quarantine_queries.get_open(get_db(), review_round["id"], commune, quarantine_id) is None:
         abort(404)
     try:
@@ -488,9 +508,38 @@ def resolve_conflict(commune: str, quarantine_id: int):
         )
     except review_queries.ReviewError as error:
         refused(error)
-        return back
+        return _conflicts_page(commune, review_round, form, quarantine_id), failed_status()
     flash(_("Conflict resolved."), "ok")
-    return back
+    return redirect(url_for("review.conflicts", commune=commune, round=request.args.get("round")))
+
+
+@bp.post("/c/<commune>/conflicts/keep")
+@commune_page(write=True)
+def keep_conflicts(commune: str):
+    """ "Keep the current version" for the selected conflicts, one reason for all."""
+    review_round = need_round()
+    form = forms.KeepManyForm()
+    chosen = [int(v) for v in request.form.getlist("pick") if v.isdigit()]
+    if not form.validate_on_submit() or not chosen:
+        if not chosen and not g.get("csrf_failed"):
+            flash(_("No conflict was selected."), "error")
+        else:
+            invalid(form)
+        return _conflicts_page(commune, review_round, bulk=form), failed_status()
+    outcome = quarantine_queries.keep_many(
+        get_db(),
+        round_id=review_round["id"],
+        commune_code=commune,
+        quarantine_ids=chosen,
+        reason=form.reason.data,
+        user=current_user(),
+        province=current_app.config["PROVINCE"],
+    )
+    if outcome["kept"]:
+        flash(_("Current version kept for %(n)s conflicts.", n=len(outcome["kept"])), "ok")
+    for _id, message_vi, message_en in outcome["refused"]:
+        flash(message_en if locale() == "en" else message_vi, "error")
+    return redirect(url_for("review.conflicts", commune=commune, round=request.args.get("round")))
 
 
 # --- province: audit and settings ---------------------------------------------------------
