@@ -42,8 +42,8 @@ def show_form_again(error: CSRFError):
         _load_session_user()
     try:
         response = current_app.make_response(view(**(request.view_args or {})))
-    except HTTPException as refused:  # 403 / 404 of the view itself still win
-        return refused
+    except HTTPException:  # the view refuses anyway (403, 404): the plain CSRF answer
+        return error
     if response.status_code in (200, 400, 422):
         response.status_code = 400
         return response
