@@ -193,3 +193,42 @@ def test_an_expired_form_keeps_the_typed_reason(short_token_server, browser):
     )
     assert status == "overridden"
     context.close()
+
+
+def test_an_enumerator_signing_in_lands_on_his_own_page(live_server, browser):
+    commune = "18652"
+    enumerator = live_server.user(communes=(commune,), password=PASSWORD)
+    records, _ = _households(
+        live_server,
+        commune,
+        "Thôn Mới",
+        [("poor", "Phan Văn Sai"), ("poor", "Lê Văn Đúng")],
+        enumerator=enumerator,
+    )
+    head = live_server.user(role="commune", communes=(commune,), password=PASSWORD)
+    context, page = _sign_in(browser, live_server, head)
+    page.get_by_role("link", name="Phan Văn Sai").click()
+    page.check("input[name=decision][value=returned]")
+    page.fill("textarea[name=comment]", "Ghi lại năm sinh của con")
+    page.get_by_role("button", name="Ghi quyết định").click()
+    context.close()
+
+    context, page = _sign_in(browser, live_server, enumerator)
+    assert page.url.endswith("/review/me")
+    assert "Việc của tôi" in page.inner_text("h1")
+    name = live_server.db().execute("SELECT name FROM communes WHERE code = ?", [commune])
+    assert name.fetchone()[0] in page.inner_text("#assignments")
+    returned = page.inner_text("#returned")
+    assert "Phan Văn Sai" in returned and "Ghi lại năm sinh của con" in returned
+    assert "Lê Văn Đúng" not in returned
+    assert live_server.url in page.inner_text("#tablet ~ ol")
+    page.screenshot(path="/tmp/review_enumerator_home.png", full_page=True)
+    # a review page is closed to him, with a way back, and the sign-out link works from there
+    page.goto(f"{live_server.url}/review/c/{commune}/")
+    assert "Không có quyền truy cập" in page.inner_text("h1")
+    page.get_by_role("link", name="Về trang chủ của bạn / Your home page").click()
+    assert page.url.endswith("/review/me")
+    page.goto(f"{live_server.url}/logout")
+    page.click("#sign-out")
+    assert "/login" in page.url
+    context.close()

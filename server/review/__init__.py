@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and our translations on the app."""
-    from server.review import steps, views  # noqa: F401  (steps adds its routes to views.bp)
+    from server.review import homes, steps, views  # noqa: F401  (they add routes to views.bp)
 
     app.register_blueprint(views.bp)
     app.jinja_env.filters.setdefault("vnd", format_vnd)
@@ -32,9 +32,11 @@ def show_form_again(error: CSRFError):
     with `g.csrf_failed` set; its form then fails validation (nothing is written) and the view
     shows the page with what was typed, a fresh token and a message saying so (base.html).
     Views that would only redirect get the plain 400 page instead."""
+    from server.web_errors import error_page
+
     view = current_app.view_functions.get(request.endpoint or "")
     if request.method != "POST" or view is None or request.blueprint not in RESUBMITTABLE:
-        return error
+        return error_page(error)
     g.csrf_failed = True
     if "user" not in g:  # CSRF is checked before the session's user is loaded
         from server.auth import _load_session_user
@@ -43,11 +45,11 @@ def show_form_again(error: CSRFError):
     try:
         response = current_app.make_response(view(**(request.view_args or {})))
     except HTTPException:  # the view refuses anyway (403, 404): the plain CSRF answer
-        return error
+        return error_page(error)
     if response.status_code in (200, 400, 422):
         response.status_code = 400
         return response
-    return error
+    return error_page(error)
 
 
 def format_vnd(value) -> str:

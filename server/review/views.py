@@ -62,6 +62,7 @@ def _labels() -> dict[str, Any]:
         "answer": lambda path, value: answers.answer_label(path, value, locale()),
         # numbers in the official's format (20.400, 7,5); template-wide formats are issue14's
         "number": lambda value: (en_number if locale() == "en" else vi_number)(value),
+        "has_province": "province.dashboard" in current_app.view_functions,
     }
 
 
@@ -185,7 +186,9 @@ def site_index():
     """`/`: the review home for signed-in people, else the login page."""
     if current_user() is None:
         return redirect(url_for("auth.login"))
-    return redirect(url_for("review.home"))
+    from server.review.homes import role_home
+
+    return redirect(role_home(current_user().role))
 
 
 @bp.record_once
