@@ -34,6 +34,38 @@ _NAMES_VI = {"poor": "hộ nghèo", "near_poor": "hộ cận nghèo"}
 _NAMES_EN = {"poor": "poor households", "near_poor": "near-poor households"}
 
 
+# --- dates ----------------------------------------------------------------------------------
+
+VIETNAM = "Asia/Ho_Chi_Minh"
+
+
+def vietnam_today() -> date:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(VIETNAM)).date()
+
+
+def check_day(db, round_id: int, day: date, what: tuple[str, str], today: date | None) -> None:
+    """A date of the procedure (meeting, posting, complaint, re-check) must fall within the
+    round — not before 1 January of its year — and not in the future (Vietnam's today)."""
+    today = today or vietnam_today()
+    year, label = db.execute(
+        "SELECT year, label FROM review_rounds WHERE id = ?", [round_id]
+    ).fetchone()
+    shown = day.strftime("%d/%m/%Y")
+    if day > today:
+        raise ReviewError(
+            f"{what[0]} {shown} ở tương lai (hôm nay là {today.strftime('%d/%m/%Y')}).",
+            f"{what[1]} {day.isoformat()} is in the future (today is {today.isoformat()}).",
+        )
+    if day < date(year, 1, 1):
+        raise ReviewError(
+            f"{what[0]} {shown} trước đợt rà soát {label} (năm {year}).",
+            f"{what[1]} {day.isoformat()} is before the review round {label} (year {year}).",
+        )
+
+
 # --- settings -----------------------------------------------------------------------------
 
 
@@ -129,9 +161,11 @@ def record_meeting(
     agree: int,
     note: str | None,
     user_id: int,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Record a village meeting; ≥ 50 % of attendees agreeing passes the village's results,
     otherwise every household of the village goes back for re-survey (through the sync feed)."""
+    check_day(db, round_id, held_on, ("Ngày họp", "The meeting date"), today)
     if attendees < 1 or agree < 0 or agree > attendees:
         raise ReviewError(
             "Số người dự họp / đồng ý không hợp lệ.", "Attendees / agreeing numbers are not valid."
@@ -303,8 +337,10 @@ def record_posting(
     place: str | None,
     note: str | None,
     user_id: int,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Record that the list (or the re-check result) was posted from `posted_from`."""
+    check_day(db, review_round["id"], posted_from, ("Ngày niêm yết", "The posting date"), today)
     settings = round_settings(db, review_round)
     until = posting_end(posted_from, settings["posting_days"], parse_holidays(settings["holidays"]))
     with transaction(db) as conn:
@@ -363,8 +399,10 @@ def register_complaint(
     content: str,
     received_on: date,
     user_id: int,
+    today: date | None = None,
 ) -> int:
     """A complaint against a household's class; returns its id."""
+    check_day(db, round_id, received_on, ("Ngày nhận khiếu nại", "The complaint date"), today)
     if not complainant.strip() or not content.strip():
         raise ReviewError(
             "Cần ghi người khiếu nại và nội dung.", "Complainant and content are required."
@@ -418,6 +456,7 @@ def resolve_complaint(
     new_class: str | None,
     note: str,
     user_id: int,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """The re-check's outcome: class kept, or changed (an override with the re-check as reason)."""
     from server.queries.review import CLASSES
@@ -438,6 +477,7 @@ def resolve_complaint(
             )
         round_id, commune_code, household_id, _ = complaint
         check_unlocked(conn, round_id, commune_code)
+        check_day(conn, round_id, recheck_on, ("Ngày phúc tra", "The re-check date"), today)
         conn.execute(
             "UPDATE review_complaints SET status = 'resolved', recheck_on = ?, outcome = ?,"
             " new_class = ?, outcome_note = ?, resolved_by = ?, resolved_at = ? WHERE id = ?",

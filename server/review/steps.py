@@ -84,6 +84,7 @@ def record_meeting(commune: str):
             agree=form.agree.data,
             note=(form.note.data or "").strip() or None,
             user_id=current_user().id,
+            today=today(),
         )
     except review_queries.ReviewError as error:
         refused(error)
@@ -153,6 +154,7 @@ def record_posting(commune: str):
             place=(form.place.data or "").strip() or None,
             note=(form.note.data or "").strip() or None,
             user_id=current_user().id,
+            today=today(),
         )
     except review_queries.ReviewError as error:
         refused(error)
@@ -209,6 +211,7 @@ def register_complaint(commune: str, household_id: str):
             content=form.content.data,
             received_on=form.received_on.data,
             user_id=current_user().id,
+            today=today(),
         )
     except review_queries.ReviewError as error:
         refused(error)
@@ -236,6 +239,7 @@ def resolve_complaint(commune: str, complaint_id: int):
             new_class=form.new_class.data or None,
             note=form.note.data,
             user_id=current_user().id,
+            today=today(),
         )
     except review_queries.ReviewError as error:
         refused(error)
