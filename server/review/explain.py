@@ -51,3 +51,43 @@ def score_view(score: dict[str, Any] | None, record: dict[str, Any], locale: str
         "items": items,
         "field": field,
     }
+
+
+def event_details(data: str | dict | None) -> str:
+    """An audit event's data as words (classes, village, votes, dates); internal ids left out."""
+    import json
+
+    from server.review.i18n import gettext as _
+    from server.review.labels import CLASS_LABELS, CONFLICT_LABELS
+
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return ""
+    data = data or {}
+    parts = []
+    if data.get("version") is not None:
+        parts.append(_("version %(n)s", n=data["version"]))
+    if data.get("computed_class"):
+        parts.append(_("computed: %(c)s", c=CLASS_LABELS.get(data["computed_class"], "")))
+    if data.get("override_class"):
+        parts.append(_("set to: %(c)s", c=CLASS_LABELS.get(data["override_class"], "")))
+    if data.get("village"):
+        parts.append(_("village %(v)s", v=data["village"]))
+    if data.get("attendees") is not None:
+        verdict = _("passed") if data.get("passed") else _("not passed")
+        parts.append(f"{data.get('agree')}/{data['attendees']} — {verdict}")
+    if data.get("from"):
+        parts.append(_("posted %(a)s → %(b)s", a=data["from"], b=data.get("until", "")))
+    if data.get("outcome"):
+        parts.append(_("Class kept") if data["outcome"] == "kept" else _("Class changed"))
+    if data.get("new_class"):
+        parts.append(str(CLASS_LABELS.get(data["new_class"], "")))
+    if data.get("posting_days") is not None:
+        parts.append(_("%(n)s working days", n=data["posting_days"]))
+    if data.get("conflict"):
+        parts.append(str(CONFLICT_LABELS.get(data["conflict"], "")))
+    if data.get("bulk"):
+        parts.append(_("confirmed with others at once"))
+    return " · ".join(p for p in map(str, parts) if p)
