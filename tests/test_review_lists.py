@@ -180,3 +180,37 @@ def test_random_histories_keep_the_legal_lists_right(history):
                 _check_lists(review)
         finally:
             review.db.conn.close()
+
+
+def test_bulk_confirm_confirms_only_what_the_reviewer_saw(app, db, open_round):
+    review = make_review(app, db, open_round())
+    seen, changed, decided = (review.add("poor") for _ in range(3))
+    foreign = review.add("poor", commune="18073")
+    rq.record_decision(
+        db,
+        round_id=review.round["id"],
+        household_id=decided,
+        user_id=review.users["head"].id,
+        decision="returned",
+        version=1,
+        reason="sai",
+    )
+    review.resubmit(changed, "near_poor")  # version 2 arrived after the page was shown
+    outcome = rq.confirm_many(
+        db,
+        round_id=review.round["id"],
+        commune_code=OWN,
+        picked=[(seen, 1), (changed, 1), (decided, 1), (foreign, 1)],
+        user_id=review.users["head"].id,
+    )
+    assert outcome["confirmed"] == [seen]
+    assert [(h, en) for h, _vi, en in outcome["skipped"]] == [
+        (changed, "a newer version arrived"),
+        (decided, "already decided"),
+        (foreign, "no such household"),
+    ]
+    events = db.execute(
+        "SELECT household_id, json_extract(data, '$.bulk') FROM review_events"
+        " WHERE action = 'confirm'"
+    ).fetchall()
+    assert events == [(seen, 1)]

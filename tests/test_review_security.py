@@ -105,6 +105,8 @@ def commune_requests(commune: str, ids: dict) -> list[tuple[str, str, dict | Non
             {"action": "kept", "reason": "bản hiện tại đúng"},
         ),
         ("POST", f"{base}/recognition", {"recognised_on": DAY}),
+        ("POST", f"{base}/confirm-many", {"pick": f"{h}:1", "commit": "1"}),
+        ("POST", f"{base}/conflicts/keep", {"pick": str(ids["conflict"]), "reason": "đúng"}),
     ]
 
 
@@ -232,6 +234,14 @@ def test_a_commune_head_cannot_reach_a_foreign_household_through_their_own_commu
         == 404
     )
     assert client.get("/review/audit").status_code == 403
+    # bulk actions through one's own commune skip (confirm) or refuse (keep) foreign objects
+    client.post(
+        f"/review/c/{OWN}/confirm-many", data={"pick": f"{foreign_household}:1", "commit": "1"}
+    )
+    client.post(
+        f"/review/c/{OWN}/conflicts/keep",
+        data={"pick": str(ids[FOREIGN]["conflict"]), "reason": "x"},
+    )
     assert fingerprint(db) == before
     home = client.get("/review/", follow_redirects=True).get_data(as_text=True)
     assert foreign_household not in home

@@ -433,8 +433,16 @@ def confirm_many(commune: str):
         refused(error)
         return back
     flash(_("%(n)s households confirmed.", n=len(outcome["confirmed"])), "ok")
+    skipped: dict[str, list[str]] = {}
     for household_id, why_vi, why_en in outcome["skipped"]:
-        flash(f"{household_id}: {why_en if locale() == 'en' else why_vi}", "error")
+        skipped.setdefault(why_en if locale() == "en" else why_vi, []).append(household_id)
+    for why, households in skipped.items():
+        # ids of households not in this commune are not echoed back
+        named = "" if why in ("không tìm thấy hộ", "no such household") else ": "
+        flash(
+            f"{len(households)} × {why}" + (named + ", ".join(households) if named else ""),
+            "error",
+        )
     return back
 
 
