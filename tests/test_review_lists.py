@@ -214,3 +214,27 @@ def test_bulk_confirm_confirms_only_what_the_reviewer_saw(app, db, open_round):
         " WHERE action = 'confirm'"
     ).fetchall()
     assert events == [(seen, 1)]
+
+
+def test_exports_follow_the_rule(app, db, open_round):
+    from server.queries.province import compute_aggregates
+    from server.reports import movement_table, results_table
+
+    review = make_review(app, db, open_round())
+    kept, returned = review.add("poor"), review.add("poor")
+    for household, decision in ((kept, "confirmed"), (returned, "returned")):
+        rq.record_decision(
+            db,
+            round_id=review.round["id"],
+            household_id=household,
+            user_id=review.users["head"].id,
+            decision=decision,
+            version=1,
+            reason="xem lại",
+        )
+    table = compute_aggregates(db, review.round, [OWN])
+    meta = {"round": review.round["label"], "standard": "vn-2022", "province_name": "Hà Tĩnh"}
+    results = {r["commune_code"]: r for r in results_table(table, meta).rows}
+    assert results[OWN]["under_review"] == 1
+    movement = {r["commune_code"]: r for r in movement_table(table, meta).rows}
+    assert movement[OWN]["mv_poor_end"] == 1  # the returned household is on no list
