@@ -16,6 +16,7 @@ import sqlite_utils
 
 from server.db import transaction, utcnow
 from server.queries.review import ReviewError, add_event, check_unlocked, write_decision
+from server.queries.review_dates import check_day
 from server.queries.review_movement import (  # noqa: F401  (re-exported for callers)
     BLOCKS_MEETING,
     CATEGORIES,
@@ -32,38 +33,6 @@ from server.review.workdays import parse_holidays, posting_end
 UNDECIDED = BLOCKS_MEETING  # not confirmed or overridden (the list rule's statuses)
 _NAMES_VI = {"poor": "hộ nghèo", "near_poor": "hộ cận nghèo"}
 _NAMES_EN = {"poor": "poor households", "near_poor": "near-poor households"}
-
-
-# --- dates ----------------------------------------------------------------------------------
-
-VIETNAM = "Asia/Ho_Chi_Minh"
-
-
-def vietnam_today() -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(VIETNAM)).date()
-
-
-def check_day(db, round_id: int, day: date, what: tuple[str, str], today: date | None) -> None:
-    """A date of the procedure (meeting, posting, complaint, re-check) must fall within the
-    round — not before 1 January of its year — and not in the future (Vietnam's today)."""
-    today = today or vietnam_today()
-    year, label = db.execute(
-        "SELECT year, label FROM review_rounds WHERE id = ?", [round_id]
-    ).fetchone()
-    shown = day.strftime("%d/%m/%Y")
-    if day > today:
-        raise ReviewError(
-            f"{what[0]} {shown} ở tương lai (hôm nay là {today.strftime('%d/%m/%Y')}).",
-            f"{what[1]} {day.isoformat()} is in the future (today is {today.isoformat()}).",
-        )
-    if day < date(year, 1, 1):
-        raise ReviewError(
-            f"{what[0]} {shown} trước đợt rà soát {label} (năm {year}).",
-            f"{what[1]} {day.isoformat()} is before the review round {label} (year {year}).",
-        )
 
 
 # --- settings -----------------------------------------------------------------------------
