@@ -99,12 +99,13 @@ def test_decide_and_next_keeps_the_village_filter_across_five_households(live_se
     page.select_option("select[name=village]", "Thôn Nam")
     page.get_by_role("button", name="Xem").click()
     page.get_by_role("link", name="Nam Hộ 1").click()
+    page.screenshot(path="/tmp/review_household_explained.png", full_page=True)
     for number in range(1, 6):
         assert page.inner_text("h1").startswith(f"Nam Hộ {number}")
         assert "village=Th%C3%B4n+Nam" in page.url or "village=Thôn+Nam" in page.url
         assert f"Hộ thứ {number}/5 trong danh sách" in page.inner_text("nav.walk")
-        page.keyboard.press("c")  # confirm and open the next household
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("c")  # confirm and open the next household
         assert "Đã ghi nhận quyết định." in page.inner_text(".flash")
     # after the last one: back on the same filtered list
     assert "/review/c/18619/" in page.url

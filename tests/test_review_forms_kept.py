@@ -12,8 +12,6 @@ import pytest
 from itsdangerous import TimestampSigner
 from test_review_support import OWN, make_review
 
-from server.review.sample import sample_record  # noqa: F401  (same set-up as other tests)
-
 REASON = "Hộ có lương hưu của cụ ông chưa kê khai — đã xác minh với UBND xã"
 
 
