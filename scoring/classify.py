@@ -9,11 +9,12 @@ behind each indicator and the standard's id, version and provisional flag.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ScoringError
 from .indicators import REGISTRY
+from .reasons import indicator_reason, people_of
 from .rules import (
     RULE_CLASSES,
     field_conditions,
@@ -39,6 +40,8 @@ class IndicatorResult:
     label_vi: str
     label_en: str
     provenance: str
+    # why, as sentences an official reads ({"vi", "en"}; scoring.reasons)
+    reason: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,7 @@ class IndicatorResult:
             "label_vi": self.label_vi,
             "label_en": self.label_en,
             "provenance": self.provenance,
+            "reason": dict(self.reason),
         }
 
 
@@ -97,6 +101,7 @@ class Classification:
 def evaluate_indicators(hh: HouseholdView, std: Standard) -> tuple[IndicatorResult, ...]:
     """Every indicator of the standard over one household, with the facts that decided it."""
     results = []
+    people = people_of({"members": hh.members})
     for ind in std.indicators:
         deprived, facts = REGISTRY[ind.function].record(hh, ind.params)
         results.append(
@@ -108,6 +113,7 @@ def evaluate_indicators(hh: HouseholdView, std: Standard) -> tuple[IndicatorResu
                 ind.label_vi,
                 ind.label_en,
                 ind.provenance,
+                indicator_reason(ind.function, ind.params, facts, bool(deprived), people),
             )
         )
     return tuple(results)

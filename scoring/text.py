@@ -95,6 +95,91 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+# Short names of the rules (rules.py ids) for pages that say which rule decided the class.
+RULE_TITLES: dict[str, tuple[str, str]] = {
+    "income_at_or_below_poor_line": (
+        "Thu nhập không vượt chuẩn nghèo",
+        "Income at or below the poverty line",
+    ),
+    "income_at_or_below_line_and_deprived": (
+        "Thu nhập không vượt chuẩn và thiếu hụt đủ số chỉ số",
+        "Income at or below the line and deprived in enough indicators",
+    ),
+    "income_at_or_below_line_few_deprivations": (
+        "Thu nhập không vượt chuẩn, thiếu hụt ít chỉ số",
+        "Income at or below the line, few deprivations",
+    ),
+    "income_at_or_below_average_line": (
+        "Thu nhập không vượt mức sống trung bình",
+        "Income at or below the average-living-standard line",
+    ),
+    "income_above_average_line": (
+        "Thu nhập trên mức sống trung bình",
+        "Income above the average-living-standard line",
+    ),
+    "income_above_line_average_band_unknown": (
+        "Thu nhập trên chuẩn (chuẩn chưa quy định mức sống trung bình)",
+        "Income above the line (no average band in this standard)",
+    ),
+    "field_b1_at_or_below_poor_cutoff": (
+        "Điểm B1 không vượt ngưỡng nghèo",
+        "B1 score at or below the poverty cut-off",
+    ),
+    "field_b1_at_or_below_cutoff_and_b2_poor": (
+        "Điểm B1 không vượt ngưỡng và điểm B2 đủ mức nghèo",
+        "B1 at or below the cut-off and B2 at the poverty level",
+    ),
+    "field_b1_at_or_below_cutoff_b2_below_poor": (
+        "Điểm B1 không vượt ngưỡng, điểm B2 dưới mức nghèo",
+        "B1 at or below the cut-off, B2 below the poverty level",
+    ),
+    "field_b1_above_cutoff_income_at_or_below_average_line": (
+        "Điểm B1 trên ngưỡng, thu nhập không vượt mức sống trung bình",
+        "B1 above the cut-off, income at or below the average line",
+    ),
+    "field_b1_above_cutoff_income_above_average_line": (
+        "Điểm B1 trên ngưỡng, thu nhập trên mức sống trung bình",
+        "B1 above the cut-off, income above the average line",
+    ),
+    "field_b1_above_cutoff_average_band_unknown": (
+        "Điểm B1 trên ngưỡng (chuẩn chưa quy định mức sống trung bình)",
+        "B1 above the cut-off (no average band in this standard)",
+    ),
+    "field_b1_above_cutoff_income_unknown": (
+        "Điểm B1 trên ngưỡng, không có thu nhập thực tế",
+        "B1 above the cut-off, no measured income",
+    ),
+}
+
+
+def vi_number(value: Any, decimals: int | None = None) -> str:
+    """Vietnamese number format: 20.400 and 5,61 (decimals: fixed places; None: as needed)."""
+    return _grouped(value, decimals, thousands=".", point=",")
+
+
+def en_number(value: Any, decimals: int | None = None) -> str:
+    """English number format: 20,400 and 5.61."""
+    return _grouped(value, decimals, thousands=",", point=".")
+
+
+def _grouped(value: Any, decimals: int | None, *, thousands: str, point: str) -> str:
+    if value is None or value != value:
+        return "?"
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else 2
+    text = f"{float(value):,.{decimals}f}"
+    if decimals and "." in text:
+        text = text.rstrip("0").rstrip(".") if decimals > 0 else text
+    return text.replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+
+def vi_percent(share: Any) -> str:
+    """A share (0.5714) as a Vietnamese percentage rounded to whole points: "57 %"."""
+    if share is None or share != share:
+        return "?"
+    return f"{vi_number(round(float(share) * 100))} %"
+
+
 def _vnd(value: Any, sep: str) -> str:
     if value is None or value != value:
         return "?"

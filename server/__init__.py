@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     # better another disk) and how many of them to keep.
     "BACKUP_DIR": None,
     "BACKUP_KEEP": 14,
+    # issue11: a form's CSRF token lives as long as the session (None), not one hour, so a
+    # page left open over lunch still saves; an expired token re-shows the form as typed
+    "WTF_CSRF_TIME_LIMIT": None,
 }
 
 ENV_PREFIX = "POVCENSUS_"

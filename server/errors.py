@@ -127,7 +127,9 @@ def register_handlers(app: Flask, prefix: str) -> None:
     def _http_error(exc: HTTPException):
         if request.path.startswith(prefix):
             return error_response(_from_http(exc))
-        return exc
+        from server.web_errors import error_page
+
+        return error_page(exc)  # people get a page in the site's layout (server/web_errors.py)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
@@ -136,4 +138,6 @@ def register_handlers(app: Flask, prefix: str) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith(prefix):
             return error_response(ApiError("internal_error"))
-        return "Internal Server Error / Lỗi máy chủ", 500
+        from server.web_errors import server_error_page
+
+        return server_error_page()

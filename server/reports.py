@@ -111,6 +111,7 @@ def results_table(table: pd.DataFrame, meta: dict[str, Any]) -> Table:
         "near_poor_computed",
         "overridden",
         "decided",
+        "under_review",
     )
     rows = [{k: row.get(k) for k in ("commune_code", "name", *keys)} for row in _frame_rows(table)]
     rows = _with_total(rows, keys, meta.get("province_name", ""))
@@ -129,6 +130,7 @@ def results_table(table: pd.DataFrame, meta: dict[str, Any]) -> Table:
         Column("combined_rate", "Tỷ lệ nghèo và cận nghèo (%)", kind="pct", width=14),
         Column("overridden", "Số hộ xã điều chỉnh loại", width=13),
         Column("decided", "Số hộ xã đã xét", width=11),
+        Column("under_review", "Số hộ đang rà soát lại", width=12),
     ]
     return Table(
         "results",
@@ -139,6 +141,9 @@ def results_table(table: pd.DataFrame, meta: dict[str, Any]) -> Table:
         [
             "Số hộ nghèo, cận nghèo theo kết quả cuối cùng (sau điều chỉnh của xã); cột "
             "'Theo chấm điểm' là kết quả máy chấm theo chuẩn.",
+            "Hộ đang rà soát lại (đã trả lại điều tra viên hoặc phải rà soát lại sau họp dân) "
+            "chưa thuộc danh sách nào cho đến khi xã quyết định lại; bảng biến động không tính "
+            "các hộ này.",
         ],
     )
 

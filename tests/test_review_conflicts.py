@@ -5,6 +5,7 @@ a mandatory reason, the history, and the lock after recognition."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from test_review_support import OWN, make_review
@@ -50,8 +51,10 @@ def test_page_shows_both_versions_and_the_count_in_the_navigation(app, db, open_
     from server.review.answers import answer_label, question_label
 
     assert question_label("head_name", "vi") in page
-    latrine = record["dwelling"]["latrine"]
-    assert str(answer_label("dwelling.latrine", latrine, "vi")) in page
+    latrine = str(answer_label("dwelling.latrine", record["dwelling"]["latrine"], "vi"))
+    assert latrine not in page  # only the differences by default …
+    every = client.get(f"/review/c/{OWN}/conflicts?all=1").get_data(as_text=True)
+    assert latrine in every  # … every answer on request
 
 
 def test_accept_goes_through_ingest_as_a_new_scored_version(app, db, open_round):
@@ -215,3 +218,69 @@ def test_after_recognition_no_conflict_can_be_resolved(app, db, open_round):
         f"/review/c/{OWN}/conflicts/{quarantine_id}", data={"action": "accepted", "reason": "x"}
     )
     assert _state(db, household) == before and _quarantine(db, quarantine_id)[0] == "open"
+
+
+def _open(db) -> list[int]:
+    return [r[0] for r in db.execute("SELECT id FROM quarantine WHERE status = 'open'")]
+
+
+def test_identical_conflicts_close_themselves_as_audited_duplicates(app, db, open_round):
+    review = make_review(app, db, open_round())
+    same = review.add("poor", head_name="Lò Văn Hai Lần")
+    other = review.add("poor", head_name="Lò Văn Khác")
+    twice = review.conflict(same)  # the very same answers sent from a second tablet
+    differs = review.conflict(other, head_name="Lò Văn Sửa")
+    client = review.login(app.test_client(), "province")  # even a reader's visit closes them
+    page = client.get(f"/review/c/{OWN}/conflicts").get_data(as_text=True)
+    assert "đã tự động đóng vì trùng lặp" in page
+    assert _open(db) == [differs]
+    assert _quarantine(db, twice) == ("resolved", None, "duplicate")
+    events = _events(db, same)
+    assert [(e[0], e[2]) for e in events] == [("quarantine_duplicate", None)]
+    assert json.loads(events[0][3])["quarantine_id"] == twice
+    kept = db.execute(
+        "SELECT action FROM review_quarantine_resolutions WHERE quarantine_id = ?", [twice]
+    ).fetchone()
+    assert kept == ("kept",)
+
+
+def test_differences_are_labelled_from_the_questionnaire(app, db, open_round):
+    review = make_review(app, db, open_round())
+    household = review.add("poor")
+    record = json.loads(db.execute("SELECT record FROM households").fetchone()[0])
+    members = record["members"]
+    members[0] = {**members[0], "highest_diploma": "upper_secondary"}
+    review.conflict(household, members=members)
+    client = review.login(app.test_client(), "head")
+    page = client.get(f"/review/c/{OWN}/conflicts").get_data(as_text=True)
+    assert "Thành viên 1" in page and "Bằng cấp cao nhất đã đạt" in page
+    assert "Tốt nghiệp THPT" in page or "trung học phổ thông" in page.lower()
+    text = re.sub(r"<[^>]+>", " ", page)  # what the reader sees (not attributes)
+    for raw in ("upper_secondary", "highest_diploma", "form_version", "members[1]", "form_id"):
+        assert raw not in text, raw
+    assert "1 câu trả lời khác nhau" in page
+
+
+def test_keep_many_with_one_reason_audits_each(app, db, open_round):
+    review = make_review(app, db, open_round())
+    ids = []
+    for n in range(3):
+        household = review.add("poor", head_name=f"Chủ Hộ {n}")
+        ids.append(review.conflict(household, head_name=f"Tên Khác {n}"))
+    client = review.login(app.test_client(), "head")
+    refused = client.post(f"/review/c/{OWN}/conflicts/keep", data={"pick": ids, "reason": ""})
+    assert refused.status_code == 422 and _open(db) == ids
+    response = client.post(
+        f"/review/c/{OWN}/conflicts/keep",
+        data={"pick": [str(i) for i in ids[:2]], "reason": "Phiếu hiện tại đã được xác minh"},
+    )
+    assert response.status_code == 302
+    assert _open(db) == ids[2:]
+    reasons = db.execute(
+        "SELECT quarantine_id, action, reason FROM review_quarantine_resolutions ORDER BY 1"
+    ).fetchall()
+    assert reasons == [(i, "kept", "Phiếu hiện tại đã được xác minh") for i in ids[:2]]
+    events = db.execute(
+        "SELECT count(*) FROM review_events WHERE action = 'quarantine_keep'"
+    ).fetchone()
+    assert events == (2,)

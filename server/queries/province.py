@@ -190,6 +190,10 @@ def _computed_counts(frame: pd.DataFrame) -> pd.DataFrame:
     status = frame.groupby("commune_code")["status"]
     out["overridden"] = status.apply(lambda s: int((s == "overridden").sum()))
     out["decided"] = status.apply(lambda s: int(s.isin(["confirmed", "overridden"]).sum()))
+    # issue11, the review's list rule: households sent back are on no list ("đang rà soát lại")
+    from server.queries.review_movement import UNDER_REVIEW
+
+    out["under_review"] = status.apply(lambda s: int(s.isin(UNDER_REVIEW).sum()))
     return out
 
 

@@ -137,6 +137,38 @@ def list_queue(
     return {"rows": rows, "total": total, "page": page, "pages": pages}
 
 
+def neighbours(
+    db: sqlite_utils.Database, round_id: int, wanted: QueueFilter, household_id: str
+) -> dict[str, Any]:
+    """The households before and after this one in the same filtered, sorted queue:
+    {"previous", "next", "position" (1-based, None when it is not in the queue), "total"}.
+    A household that left the queue (decided under a "to check" filter) is followed by the
+    first one still in it."""
+    where, args = _queue_where(round_id, wanted)
+    order = SORTS.get(wanted.sort, SORTS["household"])
+    ids = [
+        row[0]
+        for row in db.execute(
+            f"SELECT h.household_id FROM households h{DECISION_JOIN} {where} ORDER BY {order}",
+            args,
+        )
+    ]
+    if household_id not in ids:
+        return {
+            "previous": None,
+            "next": ids[0] if ids else None,
+            "position": None,
+            "total": len(ids),
+        }
+    at = ids.index(household_id)
+    return {
+        "previous": ids[at - 1] if at > 0 else None,
+        "next": ids[at + 1] if at + 1 < len(ids) else None,
+        "position": at + 1,
+        "total": len(ids),
+    }
+
+
 def _queue_where(round_id: int, wanted: QueueFilter) -> tuple[str, list[Any]]:
     clauses, args = ["h.round_id = ?", "h.commune_code = ?"], [round_id, wanted.commune_code]
     if wanted.klass:
@@ -384,6 +416,63 @@ def record_decision(
             user_id=user_id,
         )
     return household_state(db, round_id, household_id)
+
+
+TO_CHECK = ("submitted", "resubmitted")
+
+
+def confirm_many(
+    db: sqlite_utils.Database,
+    *,
+    round_id: int,
+    commune_code: str,
+    picked: list[tuple[str, int]],
+    user_id: int,
+) -> dict[str, list]:
+    """Confirm many households at once, each on the version the reviewer saw, in ONE
+    transaction with one `confirm` event per household (the audit stays per household).
+
+    Only households of this commune still waiting to be checked on that version are confirmed;
+    the others are returned in "skipped" with why (Vietnamese, English)."""
+    confirmed: list[str] = []
+    skipped: list[tuple[str, str, str]] = []
+    with transaction(db) as conn:
+        check_unlocked(conn, round_id, commune_code)
+        for household_id, version in picked:
+            state = conn.execute(
+                household_rows_sql() + " WHERE h.round_id = ? AND h.household_id = ?",
+                [round_id, household_id],
+            ).fetchone()
+            why = _bulk_refusal(state, commune_code, version)
+            if why:
+                skipped.append((household_id, *why))
+                continue
+            write_decision(
+                conn,
+                round_id=round_id,
+                household_id=household_id,
+                commune_code=commune_code,
+                version=version,
+                computed=state[3],
+                decision="confirmed",
+                override_class=None,
+                reason=None,
+                user_id=user_id,
+                extra={"bulk": True},
+            )
+            confirmed.append(household_id)
+    return {"confirmed": confirmed, "skipped": skipped}
+
+
+def _bulk_refusal(state, commune_code: str, version: int) -> tuple[str, str] | None:
+    # state: household_id, commune_code, version, computed_class, final_class, status, …
+    if state is None or state[1] != commune_code:
+        return "không tìm thấy hộ", "no such household"
+    if state[2] != version:
+        return "hộ vừa có phiên bản mới", "a newer version arrived"
+    if state[5] not in TO_CHECK:
+        return "hộ đã được quyết định", "already decided"
+    return None
 
 
 _ACTIONS = {

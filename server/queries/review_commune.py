@@ -17,17 +17,21 @@ import sqlite_utils
 from server.db import transaction, utcnow
 from server.labels import village_name
 from server.queries.review import ReviewError, add_event, check_unlocked, write_decision
+from server.queries.review_dates import check_day
 from server.queries.review_movement import (  # noqa: F401  (re-exported for callers)
+    BLOCKS_MEETING,
     CATEGORIES,
     RECOGNISED_LISTS,
+    UNDER_REVIEW,
     categorise,
     movement,
+    placement,
     previous_round,
 )
 from server.queries.review_movement import commune_households as _households
 from server.review.workdays import parse_changes, posting_end, round_calendar
 
-UNDECIDED = ("submitted", "resubmitted", "returned", "resurvey")
+UNDECIDED = BLOCKS_MEETING  # not confirmed or overridden (the list rule's statuses)
 _NAMES_VI = {"poor": "hộ nghèo", "near_poor": "hộ cận nghèo"}
 _NAMES_EN = {"poor": "poor households", "near_poor": "near-poor households"}
 
@@ -78,14 +82,17 @@ def _households_en(count: int) -> str:
 
 
 def village_overview(db, round_id: int, commune_code: str) -> list[dict[str, Any]]:
-    """Per village: households, how many still undecided, the latest meeting."""
+    """Per village: households, how many still undecided (of which under review), the latest
+    meeting."""
     villages: dict[str, dict[str, Any]] = {}
     for row in _households(db, round_id, commune_code):
         entry = villages.setdefault(
-            row["village"] or "", {"village": row["village"] or "", "households": 0, "undecided": 0}
+            row["village"] or "",
+            {"village": row["village"] or "", "households": 0, "undecided": 0, "under_review": 0},
         )
         entry["households"] += 1
-        entry["undecided"] += row["status"] in UNDECIDED
+        entry["undecided"] += row["status"] in BLOCKS_MEETING
+        entry["under_review"] += row["status"] in UNDER_REVIEW
     for entry in villages.values():
         entry["meeting"] = latest_meeting(db, round_id, commune_code, entry["village"])
     from server.labels import natural_key  # Thôn 2 before Thôn 10
@@ -132,9 +139,11 @@ def record_meeting(
     agree: int,
     note: str | None,
     user_id: int,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Record a village meeting; ≥ 50 % of attendees agreeing passes the village's results,
     otherwise every household of the village goes back for re-survey (through the sync feed)."""
+    check_day(db, round_id, held_on, ("Ngày họp", "The meeting date"), today)
     if attendees < 1 or agree < 0 or agree > attendees:
         raise ReviewError(
             "Số người dự họp / đồng ý không hợp lệ.", "Attendees / agreeing numbers are not valid."
@@ -147,12 +156,7 @@ def record_meeting(
             raise ReviewError(
                 "Thôn không có hộ nào trong đợt này.", "No households in this village."
             )
-        waiting = [r["household_id"] for r in rows if r["status"] in ("submitted", "resubmitted")]
-        if waiting:
-            raise ReviewError(
-                f"Còn {len(waiting)} hộ chưa được xã kiểm tra; hãy quyết định trước khi họp dân.",
-                f"{_households_en(len(waiting))} not checked yet; decide them before the meeting.",
-            )
+        _check_meeting_allowed(rows)
         snapshot = [
             {
                 k: r[k]
@@ -198,6 +202,26 @@ def record_meeting(
         if not passed:
             _send_back(conn, round_id, commune_code, rows, village, user_id)
     return get_meeting(db, meeting_id)
+
+
+def _check_meeting_allowed(rows: list[dict]) -> None:
+    """The list rule: a village meets only when every household's class is accepted."""
+    waiting = [r for r in rows if r["status"] in BLOCKS_MEETING]
+    if not waiting:
+        return
+    sent_back = sum(r["status"] in UNDER_REVIEW for r in waiting)
+    to_check = len(waiting) - sent_back
+    parts_vi, parts_en = [], []
+    if to_check:
+        parts_vi.append(f"{to_check} hộ chưa được xã kiểm tra")
+        parts_en.append(f"{_households_en(to_check)} not checked yet")
+    if sent_back:
+        parts_vi.append(f"{sent_back} hộ đang rà soát lại (đã trả lại điều tra viên)")
+        parts_en.append(f"{_households_en(sent_back)} under review (returned to the enumerator)")
+    raise ReviewError(
+        "Chưa thể họp dân: " + "; ".join(parts_vi) + ". Hãy quyết định các hộ này trước.",
+        "The meeting cannot be held yet: " + "; ".join(parts_en) + ". Decide them first.",
+    )
 
 
 def _send_back(conn, round_id, commune_code, rows, village, user_id) -> None:
@@ -247,8 +271,13 @@ def posting_list(db, review_round: dict[str, Any], commune_code: str) -> dict[st
         (passed if meeting and meeting["passed"] else pending).add(entry["village"])
     records = _addresses(db, review_round["id"], commune_code)
     lists: dict[str, list[dict]] = {c: [] for c in CATEGORIES}
+    under_review: list[dict] = []
     for row in data["rows"]:
         if (row["village"] or "") not in passed:
+            continue
+        if not row["placement"].on_legal_lists:
+            # sent back after its village's meeting: listed apart, never as a class
+            under_review.append({"head_name": row["head_name"], "village": row["village"]})
             continue
         posted = {
             "head_name": row["head_name"],
@@ -258,7 +287,12 @@ def posting_list(db, review_round: dict[str, Any], commune_code: str) -> dict[st
         }
         for category in row["categories"]:
             lists[category].append(posted)
-    return {"lists": lists, "pending_villages": sorted(pending), "movement": data["movement"]}
+    return {
+        "lists": lists,
+        "pending_villages": sorted(pending),
+        "under_review": under_review,
+        "movement": data["movement"],
+    }
 
 
 def _addresses(db, round_id: int, commune_code: str) -> dict[str, str | None]:
@@ -281,8 +315,10 @@ def record_posting(
     place: str | None,
     note: str | None,
     user_id: int,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Record that the list (or the re-check result) was posted from `posted_from`."""
+    check_day(db, review_round["id"], posted_from, ("Ngày niêm yết", "The posting date"), today)
     settings = round_settings(db, review_round)
     # Vietnam's public holidays (the holidays package) with the province's changes on top
     calendar = round_calendar(posted_from, settings["holidays"])
@@ -343,8 +379,10 @@ def register_complaint(
     content: str,
     received_on: date,
     user_id: int,
+    today: date | None = None,
 ) -> int:
     """A complaint against a household's class; returns its id."""
+    check_day(db, round_id, received_on, ("Ngày nhận khiếu nại", "The complaint date"), today)
     if not complainant.strip() or not content.strip():
         raise ReviewError(
             "Cần ghi người khiếu nại và nội dung.", "Complainant and content are required."
@@ -398,6 +436,7 @@ def resolve_complaint(
     new_class: str | None,
     note: str,
     user_id: int,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """The re-check's outcome: class kept, or changed (an override with the re-check as reason)."""
     from server.queries.review import CLASSES
@@ -418,6 +457,7 @@ def resolve_complaint(
             )
         round_id, commune_code, household_id, _ = complaint
         check_unlocked(conn, round_id, commune_code)
+        check_day(conn, round_id, recheck_on, ("Ngày phúc tra", "The re-check date"), today)
         conn.execute(
             "UPDATE review_complaints SET status = 'resolved', recheck_on = ?, outcome = ?,"
             " new_class = ?, outcome_note = ?, resolved_by = ?, resolved_at = ? WHERE id = ?",

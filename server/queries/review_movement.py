@@ -9,10 +9,17 @@ are the start; a household's earlier recognised classes decide "fell back" (tái
 
 Every household of the start list must have a record this round; when some do not, the
 identity fails (and `review_commune.recognise` refuses).
+
+Which household is on which list is decided in ONE place, `placement(status, …)` (the list
+rule): meetings, the posting list, recognition, the movement tables and the province exports
+all read it. A household sent back (returned, re-survey) is on no list — it is "đang rà soát
+lại", listed apart, never as a class — and, like one still waiting to be checked, it blocks its
+village's meeting.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from server.queries.review import household_rows_sql
@@ -37,6 +44,52 @@ RECOGNISED_LISTS = (
     "new_poor",
     "fell_back_poor",
 )
+
+
+# --- the list rule ------------------------------------------------------------------------
+
+# Statuses whose class the commune has accepted (the law lets only these be posted/recognised).
+DECIDED = ("confirmed", "overridden")
+# Waiting for the commune's check: their computed class is only a proposal.
+TO_CHECK = ("submitted", "resubmitted")
+# Sent back to the enumerator: on no list until a new version (or decision) arrives.
+UNDER_REVIEW = ("returned", "resurvey")
+# Any of these in a village means its meeting cannot be held yet.
+BLOCKS_MEETING = TO_CHECK + UNDER_REVIEW
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one household stands on the legal lists.
+
+    `categories`: the lists it counts in (poor, near_poor, exited_poor, …); empty while under
+    review. `proposed`: counted only as the computed proposal (not yet checked) — on no posted
+    or recognised list. `under_review`: returned / re-survey ("đang rà soát lại").
+    """
+
+    categories: tuple[str, ...]
+    proposed: bool
+    under_review: bool
+
+    @property
+    def blocks_meeting(self) -> bool:
+        return self.proposed or self.under_review
+
+    @property
+    def on_legal_lists(self) -> bool:
+        """Posted and recognised: only a class the commune accepted."""
+        return not (self.proposed or self.under_review)
+
+
+def placement(
+    status: str, final_class: str | None, previous_class: str | None, ever: set[str]
+) -> Placement:
+    """THE list rule: which lists a household is on, from its review status, its final class,
+    its class on the previous recognised lists and the classes it was ever recognised with."""
+    if status in UNDER_REVIEW:
+        return Placement((), proposed=False, under_review=True)
+    categories = tuple(_categories(final_class, previous_class, ever))
+    return Placement(categories, proposed=status not in DECIDED, under_review=False)
 
 
 def commune_households(
@@ -114,15 +167,20 @@ def categorise(db, review_round: dict[str, Any], commune_code: str) -> dict[str,
     for row in rows:
         prior = start.get(row["household_id"])
         row["previous_class"] = prior["final_class"] if prior else None
-        row["categories"] = _categories(
-            row["final_class"], row["previous_class"], ever.get(row["household_id"], set())
+        row["placement"] = placement(
+            row["status"],
+            row["final_class"],
+            row["previous_class"],
+            ever.get(row["household_id"], set()),
         )
+        row["categories"] = list(row["placement"].categories)
     present = {row["household_id"] for row in rows}
     missing = sorted(set(start) - present)
     return {
         "previous_round": previous,
         "rows": rows,
         "missing": missing,
+        "under_review": [row for row in rows if row["placement"].under_review],
         "movement": movement(rows, start),
     }
 
@@ -151,7 +209,8 @@ def movement(rows: list[dict], start: dict[str, dict]) -> dict[str, Any]:
             for c in (f"exited_{klass}", f"fell_back_{klass}", f"new_{klass}")
         }
         begin = sum(1 for s in start.values() if s["final_class"] == klass)
-        end = sum(1 for r in rows if r["final_class"] == klass)
+        # a household under review is on no list: not in the end count either
+        end = sum(1 for r in rows if klass in r["categories"])
         expected = (
             begin - count[f"exited_{klass}"] + count[f"fell_back_{klass}"] + count[f"new_{klass}"]
         )
@@ -164,6 +223,9 @@ def movement(rows: list[dict], start: dict[str, dict]) -> dict[str, Any]:
             "balanced": end == expected,
         }
     result["poor_to_near_poor"] = sum(
-        1 for r in rows if r["previous_class"] == "poor" and r["final_class"] == "near_poor"
+        1 for r in rows if r["previous_class"] == "poor" and "near_poor" in r["categories"]
+    )
+    result["under_review"] = sum(
+        1 for r in rows if r.get("placement") is not None and r["placement"].under_review
     )
     return result

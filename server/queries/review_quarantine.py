@@ -101,21 +101,55 @@ def _current(
     return {**rows[0], "record": json.loads(rows[0]["record"])}
 
 
+# Bookkeeping of a submission, not answers of the household: never compared or shown.
+NOT_ANSWERS = ("form_id", "form_version", "round", "meta", "instanceID")
+
+
 def compare(current: dict | None, quarantined: dict | None) -> list[dict[str, Any]]:
-    """Rows (`path` for labels, `where` to show, both values, `differs`) over both records'
-    leaves, member lists by position (`members[2].name`)."""
-    left, right = _leaves(current or {}), _leaves(quarantined or {})
+    """Rows (`path` for the questionnaire's labels, e.g. `members[].relation`; `where` to
+    show; `member` number or None; both values; `differs`) over both records' answers, member
+    lists by position (`members[2].name`)."""
+    left, right = _leaves(_answers(current)), _leaves(_answers(quarantined))
     keys = list(left) + [k for k in right if k not in left]
     return [
         {
             "path": k[1],
             "where": k[0],
+            "member": _member_number(k[0]),
             "current": left.get(k),
             "quarantined": right.get(k),
             "differs": left.get(k) != right.get(k),
         }
         for k in keys
     ]
+
+
+def _answers(record: dict | None) -> dict[str, Any]:
+    """The record's answers; the GPS point as one readable value."""
+    answers = {k: v for k, v in (record or {}).items() if k not in NOT_ANSWERS}
+    gps = answers.get("gps")
+    if isinstance(gps, dict):
+        text = f"{gps.get('lat')}, {gps.get('lon')}"
+        if gps.get("accuracy_m") is not None:
+            text += f" (± {gps['accuracy_m']} m)"
+        answers["gps"] = text
+    return answers
+
+
+def _member_number(where: str) -> int | None:
+    if where.startswith("members[") and "]" in where:
+        number = where[len("members[") : where.index("]")]
+        return int(number) if number.isdigit() else None
+    return None
+
+
+def same_answers(row: dict[str, Any]) -> bool:
+    """A quarantined record whose answers equal the current version's (the same form sent
+    twice, e.g. from two tablets): nothing to decide."""
+    current = row["current"]["record"] if row.get("current") else None
+    if current is None or row.get("record") is None:
+        return False
+    return not any(line["differs"] for line in compare(current, row["record"]))
 
 
 def _leaves(value: Any, where: str = "", path: str = "") -> dict[tuple[str, str], Any]:
@@ -128,7 +162,7 @@ def _leaves(value: Any, where: str = "", path: str = "") -> dict[tuple[str, str]
     if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
         found = {}
         for number, item in enumerate(value, 1):
-            found.update(_leaves(item, f"{where}[{number}]", path))
+            found.update(_leaves(item, f"{where}[{number}]", f"{path}[]"))
         return found
     return {(where, path): value}
 
@@ -261,3 +295,97 @@ def _form_version(row: dict) -> str | None:
         except ValueError:
             return None
     return None
+
+
+# --- duplicates and bulk ---------------------------------------------------------------------
+
+DUPLICATE_REASON = (
+    "Trùng nội dung với phiên bản hiện tại (cùng câu trả lời gửi hai lần): tự động đóng."
+    " / Same answers as the current version (sent twice): closed automatically."
+)
+
+
+def close_duplicates(
+    db: sqlite_utils.Database, round_id: int, commune_code: str
+) -> list[dict[str, Any]]:
+    """Close, as duplicates, the open conflicts whose answers equal the current version's:
+    the current version stays; each is recorded like a "keep" (resolution `duplicate`, an
+    event `quarantine_duplicate` with no user: the server decided). Returns those closed."""
+    closed = []
+    for row in list_open(db, round_id, commune_code):
+        if not same_answers(row):
+            continue
+        with transaction(db) as conn:
+            if conn.execute(
+                "SELECT 1 FROM review_recognitions WHERE round_id = ? AND commune_code = ?",
+                [round_id, commune_code],
+            ).fetchone():
+                return closed  # a recognised commune's page is read-only
+            done = conn.execute(
+                "UPDATE quarantine SET status = 'resolved', resolved_at = ?,"
+                " resolution = 'duplicate' WHERE id = ? AND status = 'open'",
+                [utcnow(), row["id"]],
+            ).rowcount
+            if not done:
+                continue
+            conn.execute(
+                "INSERT INTO review_quarantine_resolutions (quarantine_id, round_id,"
+                " commune_code, household_id, action, reason, user_id, resolved_at)"
+                " VALUES (?,?,?,?,'kept',?,NULL,?)",
+                [
+                    row["id"],
+                    round_id,
+                    commune_code,
+                    row["household_id"],
+                    DUPLICATE_REASON,
+                    utcnow(),
+                ],
+            )
+            add_event(
+                conn,
+                action="quarantine_duplicate",
+                user_id=None,
+                round_id=round_id,
+                household_id=row["household_id"],
+                commune_code=commune_code,
+                comment=DUPLICATE_REASON,
+                data={
+                    "quarantine_id": row["id"],
+                    "instance_id": row["instance_id"],
+                    "conflict": row["reason"],
+                },
+            )
+        closed.append(row)
+    return closed
+
+
+def keep_many(
+    db: sqlite_utils.Database,
+    *,
+    round_id: int,
+    commune_code: str,
+    quarantine_ids: list[int],
+    reason: str,
+    user: User,
+    province: str,
+) -> dict[str, list]:
+    """ "Keep the current version" for many conflicts with one reason; each is resolved and
+    audited on its own (`resolve`). Returns {"kept": [ids], "refused": [(id, vi, en)]}."""
+    kept, refused = [], []
+    for quarantine_id in quarantine_ids:
+        try:
+            resolve(
+                db,
+                round_id=round_id,
+                commune_code=commune_code,
+                quarantine_id=quarantine_id,
+                action="kept",
+                reason=reason,
+                user=user,
+                province=province,
+            )
+        except ReviewError as error:
+            refused.append((quarantine_id, error.message_vi, error.message_en))
+        else:
+            kept.append(quarantine_id)
+    return {"kept": kept, "refused": refused}

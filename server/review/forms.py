@@ -37,6 +37,10 @@ class DecisionForm(FlaskForm):
     comment = TextAreaField(_l("Comment / reason"), validators=[Length(max=2000)])
 
 
+class BulkConfirmForm(FlaskForm):
+    """Only the CSRF token: the households come as `pick` check boxes."""
+
+
 class MeetingForm(FlaskForm):
     village = SelectField(_l("Village"), choices=[], validators=[DataRequired()])
     held_on = DateField(_l("Date"), validators=[DataRequired()])
@@ -116,4 +120,10 @@ class QuarantineForm(FlaskForm):
         ],
         validators=[InputRequired()],
     )
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class KeepManyForm(FlaskForm):
+    """Keep the current version for many conflicts (the `pick` check boxes), one reason."""
+
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "settings": _l("Settings changed"),
     "quarantine_accept": _l("Quarantined version accepted"),
     "quarantine_keep": _l("Current version kept over a conflict"),
+    "quarantine_duplicate": _l("Conflict closed as a duplicate (same answers)"),
 }
 CONFLICT_LABELS = {
     "id_reused": _l("Same submission id, other content"),

@@ -18,7 +18,18 @@ from server.queries import review as review_queries
 from server.queries import review_commune as steps_queries
 from server.review import forms, workdays
 from server.review.i18n import gettext as _
-from server.review.views import bp, commune_page, need_round, page_context, refused, today
+from server.review.views import (
+    bp,
+    commune_page,
+    failed_status,
+    household_or_404,
+    invalid,
+    need_round,
+    page_context,
+    refused,
+    render_household,
+    today,
+)
 
 
 def _back(endpoint: str, commune: str, **values):
@@ -26,16 +37,7 @@ def _back(endpoint: str, commune: str, **values):
 
 
 def _invalid(form) -> None:
-    problems = "; ".join(
-        f"{form[name].label.text}: {' '.join(map(str, errs))}"
-        for name, errs in form.errors.items()
-        if name in form
-    )
-    flash(
-        _("The form is incomplete or expired; please try again.")
-        + (f" ({problems})" if problems else ""),
-        "error",
-    )
+    invalid(form)
 
 
 # --- village meetings ---------------------------------------------------------------------
@@ -44,10 +46,13 @@ def _invalid(form) -> None:
 @bp.get("/c/<commune>/meetings")
 @commune_page()
 def meetings(commune: str):
+    return _meetings_page(commune, forms.MeetingForm(formdata=None, held_on=today()))
+
+
+def _meetings_page(commune: str, form: forms.MeetingForm):
     review_round = need_round()
     db = get_db()
     overview = steps_queries.village_overview(db, review_round["id"], commune)
-    form = forms.MeetingForm(formdata=None, held_on=today())
     form.village.choices = [(v["village"], v["village"]) for v in overview]
     return render_template(
         "review/meetings.html",
@@ -68,7 +73,7 @@ def record_meeting(commune: str):
     ]
     if not form.validate_on_submit():
         _invalid(form)
-        return _back("review.meetings", commune)
+        return _meetings_page(commune, form), failed_status()
     try:
         meeting = steps_queries.record_meeting(
             get_db(),
@@ -82,10 +87,11 @@ def record_meeting(commune: str):
             agree=form.agree.data,
             note=(form.note.data or "").strip() or None,
             user_id=current_user().id,
+            today=today(),
         )
     except review_queries.ReviewError as error:
         refused(error)
-        return _back("review.meetings", commune)
+        return _meetings_page(commune, form), failed_status()
     if meeting["passed"]:
         flash(_("The meeting passed the village's results."), "ok")
     else:
@@ -115,6 +121,10 @@ def minutes(commune: str, meeting_id: int):
 @bp.get("/c/<commune>/posting")
 @commune_page()
 def posting(commune: str):
+    return _posting_page(commune, forms.PostingForm(formdata=None, posted_from=today()))
+
+
+def _posting_page(commune: str, form: forms.PostingForm):
     review_round = need_round()
     db = get_db()
     settings = steps_queries.round_settings(db, review_round)
@@ -126,7 +136,7 @@ def posting(commune: str):
         days_off=workdays.days_off_between(
             today(), today() + timedelta(days=60), settings["holidays"], str(get_locale() or "vi")
         ),
-        form=forms.PostingForm(formdata=None, posted_from=today()),
+        form=form,
         order=steps_queries.CATEGORIES,
         today_iso=today().isoformat(),
         **page_context(commune, review_round),
@@ -140,7 +150,7 @@ def record_posting(commune: str):
     form = forms.PostingForm()
     if not form.validate_on_submit():
         _invalid(form)
-        return _back("review.posting", commune)
+        return _posting_page(commune, form), failed_status()
     try:
         steps_queries.record_posting(
             get_db(),
@@ -151,11 +161,12 @@ def record_posting(commune: str):
             place=(form.place.data or "").strip() or None,
             note=(form.note.data or "").strip() or None,
             user_id=current_user().id,
+            today=today(),
         )
     except review_queries.ReviewError as error:
         refused(error)
-    else:
-        flash(_("Posting recorded."), "ok")
+        return _posting_page(commune, form), failed_status()
+    flash(_("Posting recorded."), "ok")
     return _back("review.posting", commune)
 
 
@@ -165,11 +176,18 @@ def record_posting(commune: str):
 @bp.get("/c/<commune>/complaints")
 @commune_page()
 def complaints(commune: str):
+    return _complaints_page(commune)
+
+
+def _complaints_page(commune: str, failed: forms.ResolveForm | None = None, failed_id=None):
+    """The complaints; a refused re-check is shown again, as typed, on its own complaint."""
     review_round = need_round()
     return render_template(
         "review/complaints.html",
         complaints=steps_queries.list_complaints(get_db(), review_round["id"], commune),
         resolve_form=forms.ResolveForm(formdata=None, recheck_on=today()),
+        failed_form=failed,
+        failed_id=failed_id,
         **page_context(commune, review_round),
     )
 
@@ -182,9 +200,15 @@ def register_complaint(commune: str, household_id: str):
     if state is None or state["commune_code"] != commune:
         abort(404)
     form = forms.ComplaintForm()
+
+    def again():
+        found = household_or_404(review_round, commune, household_id)
+        decision = forms.DecisionForm(formdata=None, version=found["state"]["version"])
+        return render_household(commune, review_round, found, decision, form), failed_status()
+
     if not form.validate_on_submit():
         _invalid(form)
-        return _back("review.household", commune, household_id=household_id)
+        return again()
     try:
         steps_queries.register_complaint(
             get_db(),
@@ -194,10 +218,11 @@ def register_complaint(commune: str, household_id: str):
             content=form.content.data,
             received_on=form.received_on.data,
             user_id=current_user().id,
+            today=today(),
         )
     except review_queries.ReviewError as error:
         refused(error)
-        return _back("review.household", commune, household_id=household_id)
+        return again()
     flash(_("Complaint registered."), "ok")
     return _back("review.complaints", commune)
 
@@ -211,7 +236,7 @@ def resolve_complaint(commune: str, complaint_id: int):
     form = forms.ResolveForm()
     if not form.validate_on_submit():
         _invalid(form)
-        return _back("review.complaints", commune)
+        return _complaints_page(commune, form, complaint_id), failed_status()
     try:
         steps_queries.resolve_complaint(
             get_db(),
@@ -221,11 +246,12 @@ def resolve_complaint(commune: str, complaint_id: int):
             new_class=form.new_class.data or None,
             note=form.note.data,
             user_id=current_user().id,
+            today=today(),
         )
     except review_queries.ReviewError as error:
         refused(error)
-    else:
-        flash(_("Re-check recorded."), "ok")
+        return _complaints_page(commune, form, complaint_id), failed_status()
+    flash(_("Re-check recorded."), "ok")
     return _back("review.complaints", commune)
 
 
@@ -235,6 +261,10 @@ def resolve_complaint(commune: str, complaint_id: int):
 @bp.get("/c/<commune>/recognition")
 @commune_page()
 def recognition(commune: str):
+    return _recognition_page(commune, forms.RecognitionForm(formdata=None, recognised_on=today()))
+
+
+def _recognition_page(commune: str, form: forms.RecognitionForm):
     review_round = need_round()
     db = get_db()
     context = page_context(commune, review_round)
@@ -246,7 +276,7 @@ def recognition(commune: str):
         else steps_queries.recognition_blockers(db, review_round, commune, today()),
         data=None if done else steps_queries.categorise(db, review_round, commune),
         lists=steps_queries.recognised_lists(db, review_round["id"], commune) if done else None,
-        form=forms.RecognitionForm(formdata=None, recognised_on=today()),
+        form=form,
         order=steps_queries.CATEGORIES,
         **context,
     )
@@ -259,7 +289,7 @@ def recognise(commune: str):
     form = forms.RecognitionForm()
     if not form.validate_on_submit():
         _invalid(form)
-        return _back("review.recognition", commune)
+        return _recognition_page(commune, form), failed_status()
     try:
         steps_queries.recognise(
             get_db(),
@@ -272,6 +302,6 @@ def recognise(commune: str):
         )
     except review_queries.ReviewError as error:
         refused(error)
-    else:
-        flash(_("The lists are recognised and locked."), "ok")
+        return _recognition_page(commune, form), failed_status()
+    flash(_("The lists are recognised and locked."), "ok")
     return _back("review.recognition", commune)

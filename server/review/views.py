@@ -19,6 +19,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -27,6 +28,7 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from scoring.text import en_number, vi_number
 from server import scoring_adapter
 from server.auth import commune_scope, current_user, login_required, require_commune
 from server.db import get_db
@@ -34,7 +36,7 @@ from server.queries import review as review_queries
 from server.queries import review_commune as steps_queries
 from server.queries import review_quarantine as quarantine_queries
 from server.queries import rounds as round_queries
-from server.review import answers, forms, i18n, labels
+from server.review import answers, explain, forms, i18n, labels
 from server.review.forms import DecisionForm, LanguageForm, SettingsForm
 from server.review.i18n import gettext as _
 
@@ -59,6 +61,10 @@ def _labels() -> dict[str, Any]:
         "ngettext": i18n.template_ngettext,
         "question_label": lambda path: answers.question_label(path, locale()),
         "answer": lambda path, value: answers.answer_label(path, value, locale()),
+        # numbers in the official's format (20.400, 7,5); template-wide formats are issue14's
+        "number": lambda value: (en_number if locale() == "en" else vi_number)(value),
+        "has_province": "province.dashboard" in current_app.view_functions,
+        "event_details": explain.event_details,
     }
 
 
@@ -137,6 +143,28 @@ def refused(error: review_queries.ReviewError) -> None:
     flash(error.message(locale()), "error")
 
 
+def failed_status() -> int:
+    """Status of a form page shown again with what was typed: 400 when its CSRF token had
+    expired or was invalid (see server.review.resubmit), 422 when the input was refused."""
+    return 400 if g.get("csrf_failed") else 422
+
+
+def invalid(form) -> None:
+    """Say which fields are wrong (the expired-token message is the layout's, not repeated)."""
+    if g.get("csrf_failed"):
+        return
+    problems = "; ".join(
+        f"{form[name].label.text}: {' '.join(map(str, errs))}"
+        for name, errs in form.errors.items()
+        if name in form and name != "csrf_token"
+    )
+    flash(
+        _("The form is incomplete or expired; please try again.")
+        + (f" ({problems})" if problems else ""),
+        "error",
+    )
+
+
 def commune_info(code: str) -> dict[str, Any]:
     row = (
         get_db().execute("SELECT code, name, kind FROM communes WHERE code = ?", [code]).fetchone()
@@ -163,7 +191,9 @@ def site_index():
     """`/`: the review home for signed-in people, else the login page."""
     if current_user() is None:
         return redirect(url_for("auth.login"))
-    return redirect(url_for("review.home"))
+    from server.review.homes import role_home
+
+    return redirect(role_home(current_user().role))
 
 
 @bp.record_once
@@ -230,12 +260,18 @@ def set_language():
 # --- the queue ----------------------------------------------------------------------------
 
 
-@bp.get("/c/<commune>/")
-@commune_page()
-def queue(commune: str):
-    review_round = need_round()
+QUEUE_KEYS = ("class", "village", "status", "sort", "page", "round")
+
+
+def queue_args() -> dict[str, str]:
+    """The queue's filter, sort, page and round as asked, carried through the household pages
+    and decisions so the commune head comes back to the same place."""
+    return {key: request.args[key] for key in QUEUE_KEYS if request.args.get(key)}
+
+
+def queue_filter(commune: str) -> review_queries.QueueFilter:
     args = request.args
-    wanted = review_queries.QueueFilter(
+    return review_queries.QueueFilter(
         commune_code=commune,
         klass=args.get("class") if args.get("class") in review_queries.CLASSES else None,
         village=args.get("village") or None,
@@ -243,6 +279,13 @@ def queue(commune: str):
         sort=args.get("sort") if args.get("sort") in review_queries.SORTS else "household",
         page=args.get("page", 1, type=int),
     )
+
+
+@bp.get("/c/<commune>/")
+@commune_page()
+def queue(commune: str):
+    review_round = need_round()
+    wanted = queue_filter(commune)
     db = get_db()
     standard = scoring_adapter.standard(review_round["standard"])
     return render_template(
@@ -258,6 +301,8 @@ def queue(commune: str):
         page_url=lambda number: url_for(
             "review.queue", commune=commune, **{**request.args.to_dict(), "page": number}
         ),
+        args=queue_args(),
+        bulk_form=forms.BulkConfirmForm(formdata=None),
         **page_context(commune, review_round),
     )
 
@@ -286,17 +331,33 @@ def household(commune: str, household_id: str):
     review_round = need_round()
     found = household_or_404(review_round, commune, household_id)
     form = DecisionForm(formdata=None, version=found["state"]["version"])
+    return render_household(commune, review_round, found, form)
+
+
+def render_household(
+    commune: str,
+    review_round: dict,
+    found: dict,
+    form: DecisionForm,
+    complaint_form: forms.ComplaintForm | None = None,
+):
+    household_id = found["state"]["household_id"]
     return render_template(
         "review/household.html",
         file=found,
         form=form,
-        complaint_form=forms.ComplaintForm(formdata=None, received_on=today()),
+        args=queue_args(),
+        around=review_queries.neighbours(
+            get_db(), review_round["id"], queue_filter(commune), household_id
+        ),
+        complaint_form=complaint_form or forms.ComplaintForm(formdata=None, received_on=today()),
         complaints=[
             c
             for c in steps_queries.list_complaints(get_db(), review_round["id"], commune)
             if c["household_id"] == household_id
         ],
         locale=locale(),
+        explained=explain.score_view(found["score"], found["state"]["record"], locale()),
         **page_context(commune, review_round),
     )
 
@@ -305,19 +366,21 @@ def household(commune: str, household_id: str):
 @commune_page(write=True)
 def decide(commune: str, household_id: str):
     review_round = need_round()
-    household_or_404(review_round, commune, household_id)
+    found = household_or_404(review_round, commune, household_id)
     form = DecisionForm()
-    back = redirect(
-        url_for(
-            "review.household",
-            commune=commune,
-            household_id=household_id,
-            round=request.args.get("round"),
-        )
+    # where to go next is decided before the decision changes the queue (a "to check" filter
+    # would otherwise lose the household's place)
+    around = review_queries.neighbours(
+        get_db(), review_round["id"], queue_filter(commune), household_id
     )
+
+    # a refused decision shows the page again with every choice and the text as typed
+    def again():
+        return render_household(commune, review_round, found, form), failed_status()
+
     if not form.validate_on_submit():
-        flash(_("The form is incomplete or expired; please try again."), "error")
-        return back
+        invalid(form)
+        return again()
     try:
         review_queries.record_decision(
             get_db(),
@@ -334,9 +397,76 @@ def decide(commune: str, household_id: str):
             refused(error)
         else:
             flash(_("The form is incomplete or expired; please try again."), "error")
-        return back
+        return again()
     flash(_("Decision recorded."), "ok")
-    return redirect(url_for("review.queue", commune=commune, round=request.args.get("round")))
+    if request.form.get("then") == "next" and around["next"]:
+        return redirect(
+            url_for(
+                "review.household", commune=commune, household_id=around["next"], **queue_args()
+            )
+        )
+    return redirect(url_for("review.queue", commune=commune, **queue_args()))
+
+
+@bp.post("/c/<commune>/confirm-many")
+@commune_page(write=True)
+def confirm_many(commune: str):
+    """Bulk confirmation: the first POST (from the queue) shows the households picked for a
+    last look; the second (`commit`) confirms them, one audit event each."""
+    review_round = need_round()
+    form = forms.BulkConfirmForm()
+    back = redirect(url_for("review.queue", commune=commune, **queue_args()))
+    if not form.validate_on_submit():
+        flash(_("The form is incomplete or expired; please try again."), "error")
+        return back
+    picked = _picked(request.form.getlist("pick"))
+    if not picked:
+        flash(_("No household was selected."), "error")
+        return back
+    if not request.form.get("commit"):
+        rows = review_queries.decisions(get_db(), review_round["id"], [commune])
+        chosen = {household_id for household_id, _version in picked}
+        return render_template(
+            "review/confirm_many.html",
+            rows=[row for row in rows if row["household_id"] in chosen],
+            picked=picked,
+            form=form,
+            args=queue_args(),
+            **page_context(commune, review_round),
+        )
+    try:
+        outcome = review_queries.confirm_many(
+            get_db(),
+            round_id=review_round["id"],
+            commune_code=commune,
+            picked=picked,
+            user_id=current_user().id,
+        )
+    except review_queries.ReviewError as error:
+        refused(error)
+        return back
+    flash(_("%(n)s households confirmed.", n=len(outcome["confirmed"])), "ok")
+    skipped: dict[str, list[str]] = {}
+    for household_id, why_vi, why_en in outcome["skipped"]:
+        skipped.setdefault(why_en if locale() == "en" else why_vi, []).append(household_id)
+    for why, households in skipped.items():
+        # ids of households not in this commune are not echoed back
+        named = "" if why in ("không tìm thấy hộ", "no such household") else ": "
+        flash(
+            f"{len(households)} × {why}" + (named + ", ".join(households) if named else ""),
+            "error",
+        )
+    return back
+
+
+def _picked(values: list[str]) -> list[tuple[str, int]]:
+    """`<household id>:<version>` pairs from the check boxes (malformed ones ignored)."""
+    picked = []
+    for value in values:
+        household_id, _, version = value.rpartition(":")
+        if household_id and version.isdigit():
+            picked.append((household_id, int(version)))
+    return picked
 
 
 # --- quarantined conflicts ---------------------------------------------------------------
@@ -346,6 +476,23 @@ def decide(commune: str, household_id: str):
 @commune_page()
 def conflicts(commune: str):
     review_round = need_round()
+    if review_round["status"] == "open":
+        closed = quarantine_queries.close_duplicates(get_db(), review_round["id"], commune)
+        if closed:
+            flash(
+                _(
+                    "%(n)s conflicts had the same answers as the current version: closed as"
+                    " duplicates (recorded in the history).",
+                    n=len(closed),
+                ),
+                "ok",
+            )
+    return _conflicts_page(commune, review_round)
+
+
+def _conflicts_page(commune: str, review_round: dict, failed=None, failed_id=None, bulk=None):
+    """The open conflicts, differences only unless `?all=1`; a refused resolution (or bulk
+    keep) is shown again as typed."""
     rows = quarantine_queries.list_open(get_db(), review_round["id"], commune)
     for row in rows:
         current = row["current"]["record"] if row["current"] else None
@@ -354,6 +501,10 @@ def conflicts(commune: str):
         "review/conflicts.html",
         conflicts=rows,
         form=forms.QuarantineForm(formdata=None),
+        failed_form=failed,
+        failed_id=failed_id,
+        bulk_form=bulk or forms.KeepManyForm(formdata=None),
+        show_all=request.args.get("all") == "1",
         locale=locale(),
         **page_context(commune, review_round),
     )
@@ -363,11 +514,10 @@ def conflicts(commune: str):
 @commune_page(write=True)
 def resolve_conflict(commune: str, quarantine_id: int):
     review_round = need_round()
-    back = redirect(url_for("review.conflicts", commune=commune, round=request.args.get("round")))
     form = forms.QuarantineForm()
     if not form.validate_on_submit():
-        flash(_("The form is incomplete or expired; please try again."), "error")
-        return back
+        invalid(form)
+        return _conflicts_page(commune, review_round, form, quarantine_id), failed_status()
     if quarantine_queries.get_open(get_db(), review_round["id"], commune, quarantine_id) is None:
         abort(404)
     try:
@@ -383,9 +533,38 @@ def resolve_conflict(commune: str, quarantine_id: int):
         )
     except review_queries.ReviewError as error:
         refused(error)
-        return back
+        return _conflicts_page(commune, review_round, form, quarantine_id), failed_status()
     flash(_("Conflict resolved."), "ok")
-    return back
+    return redirect(url_for("review.conflicts", commune=commune, round=request.args.get("round")))
+
+
+@bp.post("/c/<commune>/conflicts/keep")
+@commune_page(write=True)
+def keep_conflicts(commune: str):
+    """ "Keep the current version" for the selected conflicts, one reason for all."""
+    review_round = need_round()
+    form = forms.KeepManyForm()
+    chosen = [int(v) for v in request.form.getlist("pick") if v.isdigit()]
+    if not form.validate_on_submit() or not chosen:
+        if not chosen and not g.get("csrf_failed"):
+            flash(_("No conflict was selected."), "error")
+        else:
+            invalid(form)
+        return _conflicts_page(commune, review_round, bulk=form), failed_status()
+    outcome = quarantine_queries.keep_many(
+        get_db(),
+        round_id=review_round["id"],
+        commune_code=commune,
+        quarantine_ids=chosen,
+        reason=form.reason.data,
+        user=current_user(),
+        province=current_app.config["PROVINCE"],
+    )
+    if outcome["kept"]:
+        flash(_("Current version kept for %(n)s conflicts.", n=len(outcome["kept"])), "ok")
+    for _id, message_vi, message_en in outcome["refused"]:
+        flash(message_en if locale() == "en" else message_vi, "error")
+    return redirect(url_for("review.conflicts", commune=commune, round=request.args.get("round")))
 
 
 # --- province: audit and settings ---------------------------------------------------------
