@@ -1,0 +1,391 @@
+"""povcensus Collect in a real browser (Playwright driving Debian's Chromium) against the real
+server on loopback: visited once online, it opens and fills households with the network off,
+keeps them across a browser restart, and sends each exactly once — also when the server dies
+in the middle of a sync."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from browser_support import SHOTS, needs_chromium
+from collect_support import (
+    COMMUNE,
+    FINALIZED,
+    SENT,
+    CollectServer,
+    answer,
+    enrol,
+    fill_member,
+    fill_rest,
+    finalize,
+    go_to_page,
+    inject_finalized,
+    launch,
+    new_household,
+)
+from playwright.sync_api import expect
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture
+def playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+def _stored(server: CollectServer) -> dict[str, int]:
+    return {
+        "households": server.count(
+            "SELECT COUNT(*) FROM households WHERE commune_code = ?", COMMUNE
+        ),
+        "submissions": server.count("SELECT COUNT(*) FROM submissions"),
+        "scored": server.count(
+            "SELECT COUNT(DISTINCT household_id) FROM scores WHERE official = 1"
+        ),
+        "classified": server.count(
+            "SELECT COUNT(*) FROM households WHERE classification IS NOT NULL"
+        ),
+        "quarantined": server.count("SELECT COUNT(*) FROM quarantine"),
+    }
+
+
+def test_offline_fill_restart_and_sync_exactly_once(tmp_path, playwright):
+    server = CollectServer(tmp_path / "server")
+    profile = tmp_path / "profile"
+    try:
+        context = launch(playwright, profile)
+        page = context.pages[0]
+        enrol(page, server)
+
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_selector("button[data-action=new]")
+        assert "Không có mạng" in page.inner_text("#net")
+
+        # 1: a couple with a child under 16 (the nutrition question appears for her only)
+        new_household(page, "Hồ Văn Một")
+        go_to_page(page, "Thành viên hộ")
+        fill_member(page, 0, "Hồ Văn Một", 1975)
+        assert page.locator('.q[data-path="members[0].nutrition"]').is_hidden()
+        page.locator("button[data-action=member-add]").click()
+        fill_member(
+            page, 1, "Hồ Thị Con", 2016, relation="child", sex="female", in_school=True,
+            work_status="child", highest_diploma="none", uses_internet=False,
+            mobile_subscription=False,
+        )  # fmt: skip
+        answer(page, "members[1].school_level", "primary")
+        answer(page, "members[1].nutrition", "stunted")
+        fill_rest(page, 30_000_000)
+        finalize(page)
+
+        # 2: a birth year after the survey year, shown on the question, then fixed
+        new_household(page, "Lê Thị Hai")
+        go_to_page(page, "Thành viên hộ")
+        fill_member(page, 0, "Lê Thị Hai", 2099, sex="female")
+        message = page.locator('.q[data-path="members[0].birth_year"] .err')
+        assert message.inner_text().startswith(
+            "Thành viên thứ 1 – Năm sinh: năm 2099 sau năm rà soát"
+        )
+        fill_rest(page, 12_000_000)
+        go_to_page(page, "Kiểm tra và hoàn tất")
+        assert page.locator("button[data-action=finalize]").count() == 0
+        page.locator(".finish a[data-action=goto]", has_text="Năm sinh").click()
+        answer(page, "members[0].birth_year", 1968)
+        page.locator('.q[data-path="members[0].sex"] input[value=female]').click()  # blur
+        assert message.inner_text() == ""
+        finalize(page)
+
+        # 3
+        new_household(page, "Trần Văn Ba")
+        go_to_page(page, "Thành viên hộ")
+        fill_member(page, 0, "Trần Văn Ba", 1990, work_status="wage_worker")
+        answer(page, "members[0].labour_contract", False)
+        fill_rest(page, 60_000_000)
+        finalize(page)
+        assert page.inner_text(FINALIZED).endswith("(3)")
+        assert _stored(server)["submissions"] == 0
+        context.close()
+
+        # the browser restarts, still without network: the three are there
+        context = launch(playwright, profile, offline=True)
+        page = context.pages[0]
+        page.goto(f"{server.url}/collect/")
+        page.wait_for_selector("button[data-action=new]")
+        assert page.inner_text(FINALIZED).endswith("(3)")
+        names = page.inner_text('section[data-status="finalized"]')
+        assert all(name in names for name in ("Hồ Văn Một", "Lê Thị Hai", "Trần Văn Ba"))
+
+        context.set_offline(False)
+        page.locator("#sync-button").click()
+        page.wait_for_selector(f'{SENT}:has-text("(3)")')
+        assert _stored(server) == {
+            "households": 3, "submissions": 3, "scored": 3, "classified": 3, "quarantined": 0,
+        }  # fmt: skip
+        records = [
+            json.loads(row[0]) for row in server.live.db().execute("SELECT record FROM households")
+        ]
+        by_head = {record["head_name"]: record for record in records}
+        assert sorted(by_head) == ["Hồ Văn Một", "Lê Thị Hai", "Trần Văn Ba"]
+        child = by_head["Hồ Văn Một"]["members"][1]
+        assert (child["member_no"], child["name"], child["nutrition"]) == (
+            2,
+            "Hồ Thị Con",
+            "stunted",
+        )
+        assert by_head["Lê Thị Hai"]["members"][0]["birth_year"] == 1968
+        assert by_head["Hồ Văn Một"]["dwelling"]["floor_area_m2"] == 24.5
+
+        page.locator("#sync-button").click()
+        page.wait_for_selector("text=Không có gì mới để gửi.")
+        assert _stored(server)["submissions"] == 3
+        context.close()
+    finally:
+        server.stop()
+
+
+def test_server_killed_mid_sync_loses_and_duplicates_nothing(tmp_path, playwright):
+    batches = []
+
+    def cut_second_batch(_index: int, method: str, path: str) -> str:
+        if method == "POST" and path.endswith("/submissions/batch"):
+            batches.append(path)
+            if len(batches) == 2:
+                # The server commits; its answer breaks off half-way (a cut before any byte of
+                # the answer would be retried by Chromium itself, harmlessly: "duplicate").
+                return "cut_body"
+        return "pass"
+
+    server = CollectServer(tmp_path / "server", faults=cut_second_batch)
+    try:
+        context = launch(playwright, tmp_path / "profile")
+        page = context.pages[0]
+        enrol(page, server)
+        entries = inject_finalized(page, 60)
+        page.wait_for_selector(f'{FINALIZED}:has-text("(60)")')
+        page.locator("#sync-button").click()
+        page.wait_for_selector("text=Không kết nối được máy chủ")
+        server.live.kill()
+        assert _stored(server)["submissions"] == 50  # two batches of 25 reached the database
+        assert page.inner_text(SENT).endswith("(25)")  # the device only knows of the first
+
+        page.locator("#sync-button").click()
+        page.wait_for_selector("text=Không kết nối được máy chủ")  # still down: nothing lost
+
+        server.restart()
+        page.locator("#sync-button").click()
+        page.wait_for_selector(f'{SENT}:has-text("(60)")')
+        stored = _stored(server)
+        assert stored == {
+            "households": 60, "submissions": 60, "scored": 60, "classified": 60, "quarantined": 0,
+        }  # fmt: skip
+        ids = {row[0] for row in server.live.db().execute("SELECT instance_id FROM submissions")}
+        assert ids == {entry["instance_id"] for entry in entries}
+        context.close()
+    finally:
+        server.stop()
+
+
+def _no_horizontal_overflow(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px screen"
+
+
+def test_phone_viewport_work_list_and_members(tmp_path, playwright):
+    server = CollectServer(tmp_path / "server")
+    try:
+        context = launch(
+            playwright, tmp_path / "profile", viewport={"width": 390, "height": 844}, has_touch=True
+        )
+        page = context.pages[0]
+        enrol(page, server)
+        inject_finalized(page, 2)
+        new_household(page, "Nguyễn Thị Điện Thoại", village="Thôn Trung Lương Đông")
+        go_to_page(page, "Thành viên hộ")
+        fill_member(page, 0, "Nguyễn Thị Điện Thoại", 1982, sex="female")
+        page.locator("button[data-action=member-add]").click()
+        answer(page, "members[1].name", "Nguyễn Văn Em")
+        page.locator("button[data-action=member-add]").click()
+        answer(page, "members[2].name", "Nguyễn Thị Út")
+        # reorder: the youngest moves up one place; numbers follow the order
+        page.locator(
+            'fieldset.member[data-path="members[2]"] button[data-action=member-up]'
+        ).click()
+        expect(page.locator("fieldset.member legend")).to_have_text(
+            [
+                "Thành viên thứ 1: Nguyễn Thị Điện Thoại",
+                "Thành viên thứ 2: Nguyễn Thị Út",
+                "Thành viên thứ 3: Nguyễn Văn Em",
+            ]
+        )
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator(
+            'fieldset.member[data-path="members[2]"] button[data-action=member-remove]'
+        ).click()
+        expect(page.locator("fieldset.member")).to_have_count(2)
+        answer(page, "members[1].relation", "child")
+        answer(page, "members[1].birth_year", 2031)  # after the survey year
+        answer(page, "members[1].sex", "male")  # leaves the birth year: it is checked
+        page.screenshot(path=str(SHOTS / "collect_members_phone.png"), full_page=True)
+        _no_horizontal_overflow(page)
+        assert "sau năm rà soát" in page.inner_text('.q[data-path="members[1].birth_year"] .err')
+
+        page.locator(".household-top a").click()
+        page.wait_for_selector('section[data-status="draft"] li')
+        page.screenshot(path=str(SHOTS / "collect_worklist_phone.png"), full_page=True)
+        _no_horizontal_overflow(page)
+        assert page.inner_text('section[data-status="draft"] h2').endswith("(1)")
+
+        page.locator("button[data-action=lang]").click()  # English on request
+        assert page.inner_text('section[data-status="draft"] h2') == "Drafts (1)"
+        context.close()
+    finally:
+        server.stop()
+
+
+def test_revoked_token_keeps_unsent_households_and_sign_out_warns(tmp_path, playwright):
+    from server.queries.users import revoke_token
+
+    server = CollectServer(tmp_path / "server")
+    try:
+        context = launch(playwright, tmp_path / "profile")
+        page = context.pages[0]
+        enrol(page, server)
+        inject_finalized(page, 2)
+        device = server.count(
+            "SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id WHERE u.username = ?",
+            server.username,
+        )
+        revoke_token(server.live.db(), device)
+        page.locator("#sync-button").click()
+        page.wait_for_selector("text=Mã thiết bị đã bị thu hồi")
+        assert "Các hộ chưa gửi (2) VẪN ĐƯỢC GIỮ" in page.inner_text("#banner")
+        assert page.inner_text(FINALIZED).endswith("(2)")
+        assert server.count("SELECT COUNT(*) FROM submissions") == 0
+
+        page.locator(".who a").click()
+        messages = []
+
+        def dismiss(dialog):
+            messages.append(dialog.message)
+            dialog.dismiss()
+
+        page.once("dialog", dismiss)
+        page.locator("button[data-action=sign-out]").click()
+        for _ in range(100):  # the warning comes after the unsent households are counted
+            if messages:
+                break
+            page.wait_for_timeout(50)
+        assert "XOÁ khỏi máy này mọi hộ chưa gửi (2 hộ)" in messages[0]
+        page.locator(".device a").click()
+        assert page.inner_text(FINALIZED).endswith("(2)")  # dismissed: nothing deleted
+
+        page.locator(".who a").click()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("button[data-action=sign-out]").click()
+        page.wait_for_selector("text=Máy này chưa được đăng ký")
+        assert page.inner_text(FINALIZED).endswith("(0)")
+        context.close()
+    finally:
+        server.stop()
+
+
+def test_server_rejection_shown_on_the_question_then_fixed(tmp_path, playwright):
+    server = CollectServer(tmp_path / "server")
+    try:
+        context = launch(playwright, tmp_path / "profile")
+        page = context.pages[0]
+        enrol(page, server)
+        [entry] = inject_finalized(page, 1)
+        # A record the device did not check (an older app version, say): the server refuses
+        # the third member's birth year.
+        page.evaluate(
+            """async (id) => {
+                const store = await import('./static/store.js');
+                const entry = await store.getHousehold(id);
+                entry.record.members[2].birth_year = 2099;
+                await store.putHousehold(entry);
+            }""",
+            entry["local_id"],
+        )
+        page.locator("#sync-button").click()
+        page.wait_for_selector('section[data-status="rejected"] li')
+        reason = page.inner_text('section[data-status="rejected"] ul.errors')
+        assert "Thành viên thứ 3 – Năm sinh: năm 2099 sau năm rà soát 2026." in reason
+
+        page.locator('section[data-status="rejected"] a.name').click()
+        go_to_page(page, "Thành viên hộ")
+        question = page.locator('.q[data-path="members[2].birth_year"]')
+        assert "năm 2099 sau năm rà soát 2026" in question.locator(".err").inner_text()
+        answer(page, "members[2].birth_year", 2014)
+        page.locator('.q[data-path="members[2].sex"] input[value=female]').click()
+        assert question.locator(".err").inner_text() == ""
+        go_to_page(page, "Kiểm tra và hoàn tất")
+        page.locator("button[data-action=finalize]").click()
+        page.wait_for_selector(f'{SENT}:has-text("(1)")')
+        record = json.loads(server.live.db().execute("SELECT record FROM households").fetchone()[0])
+        assert record["members"][2]["birth_year"] == 2014
+        context.close()
+    finally:
+        server.stop()
+
+
+def test_conflict_shows_both_versions_and_the_choice_is_sent(tmp_path, playwright):
+    import urllib.request
+    import uuid
+
+    server = CollectServer(tmp_path / "server")
+    try:
+        context = launch(playwright, tmp_path / "profile")
+        page = context.pages[0]
+        enrol(page, server)
+        [entry] = inject_finalized(page, 1)
+        page.locator("#sync-button").click()
+        page.wait_for_selector(f'{SENT}:has-text("(1)")')
+
+        # meanwhile a clerk changes the household from another device
+        other = {**entry["record"], "head_name": "Tên Do Xã Sửa"}
+        item = {
+            "id": str(uuid.uuid4()),
+            "household_id": other["household_id"],
+            "form_id": other["form_id"],
+            "form_version": other["form_version"],
+            "base": entry["instance_id"],
+            "record": other,
+        }
+        request = urllib.request.Request(
+            f"{server.live.url}/api/v1/submissions/batch",
+            data=json.dumps({"items": [item]}).encode(),
+            headers={
+                "Authorization": f"Bearer {server.live.token(server.username, 'office')}",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.load(response)["results"][0]["outcome"] == "accepted"
+
+        page.locator(f'{SENT} + ul a.name, section[data-status="sent"] a.name').first.click()
+        page.locator("button[data-action=edit-again]").click()
+        answer(page, "address", "Xóm Mới, xã Hương Khê")
+        go_to_page(page, "Kiểm tra và hoàn tất")
+        page.locator("button[data-action=finalize]").click()
+        page.wait_for_selector('section[data-status="conflict"] li')
+
+        page.locator('section[data-status="conflict"] a.name').click()
+        page.wait_for_selector(".diff")
+        diff = page.inner_text(".diff")
+        assert "Tên Do Xã Sửa" in diff and "Xóm Mới, xã Hương Khê" in diff
+        page.locator("button[data-action=keep-mine]").click()
+        page.wait_for_selector(f'{SENT}:has-text("(1)")')
+        version, record = (
+            server.live.db().execute("SELECT version, record FROM households").fetchone()
+        )
+        assert version == 3
+        assert json.loads(record)["address"] == "Xóm Mới, xã Hương Khê"
+        assert server.count("SELECT COUNT(*) FROM quarantine") == 1  # the conflict, kept
+        context.close()
+    finally:
+        server.stop()
