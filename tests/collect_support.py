@@ -20,9 +20,10 @@ class CollectServer:
     """The live server and, in front of it, a proxy whose address (the app's origin, hence its
     IndexedDB and service worker) stays the same when the server restarts on another port."""
 
-    def __init__(self, directory: Path, faults=None) -> None:
+    def __init__(self, directory: Path, faults=None, *, open_round: bool = True) -> None:
         self.live = start_live_server(directory)
-        self.live.open_round()
+        if open_round:
+            self.live.open_round()
         self.proxy = FaultProxy(self.live.url, faults=faults).start()
         self.url = self.proxy.url
         self.username, self.token = self.live.enumerator(communes=(COMMUNE,))

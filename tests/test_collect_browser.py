@@ -389,3 +389,88 @@ def test_conflict_shows_both_versions_and_the_choice_is_sent(tmp_path, playwrigh
         context.close()
     finally:
         server.stop()
+
+
+def test_last_rounds_households_and_returned_ones_come_to_the_device(tmp_path, playwright):
+    from server.queries.review import record_decision
+    from server.queries.rounds import close_round
+    from server.review.sample import sample_record, submit
+
+    server = CollectServer(tmp_path / "server", open_round=False)
+    try:
+        db = server.live.db()
+        office = server.live.user(communes=(COMMUNE,))
+        head = server.live.user(role="commune", communes=(COMMUNE,))
+        last_year = server.live.open_round(year=2025)
+        old = sample_record("poor", commune=COMMUNE, number=1, head_name="Phan Văn Cũ")
+        assert submit(db, old, office).outcome == "accepted"
+        close_round(db, last_year["label"])
+        this_year = server.live.open_round(year=2026)
+        returned = sample_record("near_poor", commune=COMMUNE, number=2, head_name="Võ Thị Trả")
+        assert submit(db, returned, office).outcome == "accepted"
+        record_decision(
+            db,
+            round_id=this_year["id"],
+            household_id=returned["household_id"],
+            user_id=head.id,
+            decision="returned",
+            version=1,
+            reason="Đo lại diện tích nhà ở",
+        )
+
+        context = launch(playwright, tmp_path / "profile")
+        page = context.pages[0]
+        enrol(page, server)  # the first sync pulls the assignments and the return
+        page.wait_for_selector('section[data-status="returned"] li')
+        assert "Đo lại diện tích nhà ở" in page.inner_text('section[data-status="returned"]')
+        assert "Phan Văn Cũ" in page.inner_text("section.assignments")
+
+        # revisit last round's household: it starts from last year's answers
+        page.locator("section.assignments button[data-action=start-assignment]").click()
+        page.wait_for_selector('.q[data-path="head_name"]')
+        assert page.input_value('.q[data-path="head_name"] input') == "Phan Văn Cũ"
+        go_to_page(page, "Kiểm tra và hoàn tất")
+        page.locator("button[data-action=finalize]").click()
+        page.wait_for_selector(f'{SENT}:has-text("(1)")')
+
+        # the returned household: the commune's comment on top, the answer corrected, sent
+        page.locator('section[data-status="returned"] a.name').click()
+        page.wait_for_selector("text=Ý kiến của xã: Đo lại diện tích nhà ở")
+        go_to_page(page, "Nhà ở và điều kiện sống")
+        answer(page, "dwelling.floor_area_m2", "41,5")
+        go_to_page(page, "Kiểm tra và hoàn tất")
+        page.locator("button[data-action=finalize]").click()
+        page.wait_for_selector(f'{SENT}:has-text("(2)")')
+
+        rows = {
+            row[0]: row[1:]
+            for row in db.execute(
+                "SELECT household_id, version, record FROM households WHERE round_id = ?",
+                [this_year["id"]],
+            )
+        }
+        assert rows[old["household_id"]][0] == 1
+        assert json.loads(rows[old["household_id"]][1])["head_name"] == "Phan Văn Cũ"
+        assert rows[returned["household_id"]][0] == 2  # an edit of the returned version
+        assert json.loads(rows[returned["household_id"]][1])["dwelling"]["floor_area_m2"] == 41.5
+        context.close()
+    finally:
+        server.stop()
+
+
+def test_storage_denied_says_so(tmp_path, playwright):
+    server = CollectServer(tmp_path / "server")
+    try:
+        context = launch(playwright, tmp_path / "profile")
+        # private browsing / blocked storage: opening IndexedDB throws
+        context.add_init_script(
+            "Object.defineProperty(window, 'indexedDB', {get() {"
+            " throw new DOMException('blocked', 'SecurityError'); }});"
+        )
+        page = context.pages[0]
+        page.goto(f"{server.url}/collect/#enrol={server.token}")
+        page.wait_for_selector("text=Trình duyệt không cho phép lưu dữ liệu")
+        assert page.locator("button[data-action=new]").is_disabled()
+        context.close()
+    finally:
+        server.stop()
