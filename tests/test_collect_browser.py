@@ -474,3 +474,66 @@ def test_storage_denied_says_so(tmp_path, playwright):
         context.close()
     finally:
         server.stop()
+
+
+def _bad_records() -> dict[str, dict]:
+    from conftest import example_household
+
+    def changed(change) -> dict:
+        record = example_household()
+        change(record)
+        return record
+
+    def member(index, **values):
+        return lambda r: r["members"][index].update(values)
+
+    return {
+        "birth year after the survey year": changed(member(2, birth_year=2099)),
+        "no head": changed(member(0, relation="spouse")),
+        "two heads": changed(member(1, relation="head")),
+        "unknown relation": changed(member(1, relation="boss")),
+        "school level out of school": changed(member(0, school_level="primary")),
+        "not a whole number": changed(member(0, birth_year=1978.5)),
+        "floor area zero": changed(lambda r: r["dwelling"].update(floor_area_m2=0)),
+        "negative wages": changed(lambda r: r["income"]["sources_12m"].update(wages=-5)),
+        "village missing": changed(lambda r: r.update(village=None)),
+        "head's name too long": changed(lambda r: r.update(head_name="A" * 101)),
+        "no members": changed(lambda r: r.update(members=[])),
+        "no income at all": changed(lambda r: r.update(income={"sources_12m": None})),
+        "interview in the future": changed(lambda r: r.update(survey_date="2027-01-02")),
+        "GPS out of range": changed(lambda r: r.update(gps={"lat": 95, "lon": 105.5})),
+    }
+
+
+def test_device_checks_say_what_survey_forms_says(tmp_path, playwright):
+    """The device's checks find the problems survey_forms finds, with the same messages."""
+    from datetime import date
+
+    from survey_forms import validate_household
+
+    today = date(2026, 10, 20)
+    server = CollectServer(tmp_path / "server")
+    try:
+        context = launch(playwright, tmp_path / "profile")
+        page = context.pages[0]
+        page.goto(f"{server.url}/collect/")
+        page.wait_for_selector("#bar button")
+        for name, record in _bad_records().items():
+            expected = {
+                (e.path, e.code, e.message_vi, e.message_en)
+                for e in validate_household(record, today=today)
+            }
+            assert expected, name
+            found = page.evaluate(
+                """async ([record, today]) => {
+                    const { Checker } = await import('./static/rules.js');
+                    const form = await (await fetch('./questionnaire.json')).json();
+                    return new Checker(form).check(record, today);
+                }""",
+                [record, today.isoformat()],
+            )
+            got = {(e["path"], e["code"], e["message_vi"], e["message_en"]) for e in found}
+            assert got == expected, name
+        context.close()
+    finally:
+        server.stop()

@@ -194,7 +194,7 @@ def enrol():
             "device": form.device.data.strip(),
             "device_id": device_id,
             "link": link,
-            "qr": Markup(segno.make(link, error="m").svg_inline(scale=4, title="QR")),
+            "qr": Markup(segno.make(link, error="m").svg_inline(scale=4, light="#fff", title="QR")),
         }
     response = Response(render_template("collect/enrol.html", form=form, issued=issued))
     response.headers["Cache-Control"] = "no-store"  # the token is on this page

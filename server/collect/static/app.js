@@ -1,6 +1,6 @@
 // povcensus Collect: the app shell's logic (work list, household pages, sync, enrolment).
 import { formatTime, label, lang, setLang, t } from "./i18n.js";
-import { h, readValue, refreshRelevance, renderSection } from "./form.js";
+import { h, readValue, refreshRelevance, renderSection, setAllowedCommunes } from "./form.js";
 import { Checker, getPath, isoToday, setPath } from "./rules.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
@@ -43,6 +43,21 @@ async function start() {
   document.body.addEventListener("click", onClick);
   await route();
   if (navigator.onLine && state.storageOk && (await sync.token().catch(() => null))) runSync();
+  setInterval(retryOutbox, RETRY_MS);
+}
+
+// The network may be "up" while the server is not (a dead router at the commune office): while
+// finalized households wait, try again now and then.
+const RETRY_MS = 120000;
+
+async function retryOutbox() {
+  if (!navigator.onLine || !state.storageOk || state.syncing) return;
+  try {
+    if ((await store.getMeta("revoked")) || !(await sync.token())) return;
+    if ((await store.householdsWithStatus("finalized")).length) runSync();
+  } catch (error) {
+    /* storage trouble is reported by the next user action */
+  }
 }
 
 // The enrolment link is /collect/#enrol=<token>: the fragment never reaches the server.
@@ -91,6 +106,7 @@ function header() {
 async function route() {
   const hash = location.hash || "#/";
   try {
+    if (state.storageOk) setAllowedCommunes(((await store.getMeta("me")) || {}).communes);
     if (!state.form) {
       main().replaceChildren(h("p", { class: "notice error" }, t("questionnaire_missing")));
       return;
@@ -627,6 +643,7 @@ async function runSync() {
         return;
       }
       await sync.me();
+      await store.setMeta("revoked", false);
       const counts = await sync.push(state.form);
       const changes = await sync.pull();
       await store.setMeta("last_sync", new Date().toISOString());

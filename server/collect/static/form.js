@@ -23,8 +23,18 @@ export function h(tag, attrs = {}, ...children) {
 let uid = 0;
 const RADIO_LIMIT = 6; // more choices than this: a drop-down list
 
+// The communes this device's user is assigned to (from /api/v1/me): the commune question
+// offers only those (the server refuses the others anyway).
+let allowedCommunes = null;
+
+export function setAllowedCommunes(codes) {
+  allowedCommunes = codes && codes.length ? new Set(codes) : null;
+}
+
 function choices(form, item) {
-  return form.choice_lists[item.choices] || [];
+  const list = form.choice_lists[item.choices] || [];
+  if (item.choices === "communes" && allowedCommunes) return list.filter((c) => allowedCommunes.has(c.value));
+  return list;
 }
 
 function choiceLabel(choice) {

@@ -203,6 +203,10 @@ export class Checker {
       if (item.required && (item.default === null || item.default === undefined)) add(here, "required", labels, params);
       return;
     }
+    if (item.type === "geopoint" && typeof value === "object") {
+      for (const part of this.form.gps) this.item(part, value, here, add, year, today, null);
+      return;
+    }
     const problem = this.answer(item, value, today);
     if (problem) add(here, problem.code, labels, { ...params, ...problem.params });
   }
@@ -234,7 +238,9 @@ export class Checker {
         const values = this.choiceValues[item.choices];
         if (values && !values.has(value)) {
           const code = item.choices === "communes" ? "unknown_commune" : item.choices === "provinces" ? "unknown_province" : "choice";
-          return { code };
+          // as survey_forms: a short list is named in the message
+          const choices = code === "choice" && values.size <= 12 ? ` (${[...values].join(", ")})` : "";
+          return { code, params: { choices } };
         }
         return null;
       }
@@ -250,18 +256,8 @@ export class Checker {
         }
         if (item.max_ref === "today" && value > today) return { code: "future_date", params: { max: today } };
         return null;
-      case "geopoint": {
-        if (typeof value !== "object") return { code: "type_object" };
-        for (const part of this.form.gps) {
-          const number = value[part.id];
-          if (number === null || number === undefined) {
-            if (part.required) return { code: "required" };
-          } else if (typeof number !== "number" || number < part.min || number > part.max) {
-            return { code: "range", params: { value: show(number), min: num(part.min), max: num(part.max) } };
-          }
-        }
-        return null;
-      }
+      case "geopoint":
+        return { code: "type_object" };
       default:
         return null; // a question type this version of the app does not know: the server checks
     }
