@@ -55,6 +55,7 @@ def enrol(page, server: CollectServer) -> None:
     assert "#enrol" not in page.url  # the token leaves the address bar at once
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("document.body.dataset.lastSync !== undefined")  # the first sync ended
 
 
 def answer(page, path: str, value) -> None:

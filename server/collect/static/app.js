@@ -634,7 +634,10 @@ async function signOut() {
 // --- sync -----------------------------------------------------------------------------------
 
 async function runSync() {
-  if (state.syncing) return state.syncing;
+  if (state.syncing) {
+    state.syncAgain = true; // asked for during a sync: households finalized meanwhile go too
+    return state.syncing;
+  }
   state.syncing = (async () => {
     header();
     try {
@@ -666,6 +669,10 @@ async function runSync() {
       state.syncing = null;
       header();
       if (!state.entry) route();
+      if (state.syncAgain) {
+        state.syncAgain = false;
+        runSync();
+      }
     }
   })();
   return state.syncing;
