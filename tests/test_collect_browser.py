@@ -545,3 +545,32 @@ def test_device_checks_say_what_survey_forms_says(tmp_path, playwright):
         context.close()
     finally:
         server.stop()
+
+
+def test_storage_full_says_the_change_is_not_saved_then_recovers(tmp_path, playwright):
+    server = CollectServer(tmp_path / "server")
+    try:
+        context = launch(playwright, tmp_path / "profile")
+        # a full disk, switched on and off by the test: every IndexedDB write then fails
+        context.add_init_script(
+            "window.__full = false; const put = IDBObjectStore.prototype.put;"
+            " IDBObjectStore.prototype.put = function (...args) {"
+            "  if (window.__full) throw new DOMException('full', 'QuotaExceededError');"
+            "  return put.apply(this, args); };"
+        )
+        page = context.pages[0]
+        enrol(page, server)
+        new_household(page, "Đặng Văn Đầy")
+        page.evaluate("window.__full = true")
+        answer(page, "village", "Thôn Đầy")
+        expect(page.locator("#banner")).to_contain_text("Bộ nhớ của trình duyệt đã đầy")
+        expect(page.locator("#saved")).to_have_text("CHƯA LƯU ĐƯỢC trên máy!")
+        page.evaluate("window.__full = false")
+        answer(page, "village", "Thôn Đã Lưu")
+        expect(page.locator("#saved")).to_have_text("Đã lưu trên máy")
+        expect(page.locator("#banner")).to_have_text("")
+        page.reload()  # the same household page again, from what was stored
+        expect(page.locator('.q[data-path="village"] input')).to_have_value("Thôn Đã Lưu")
+        context.close()
+    finally:
+        server.stop()

@@ -13,11 +13,18 @@ function banner(text, kind = "info") {
   box.replaceChildren(text ? h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text) : "");
 }
 
+// Storage refused: "denied" (private browsing, blocked) stops new work; "full" only says that
+// the last change is not saved (and is kept on screen) until a write succeeds again.
 function storageFailed(error) {
-  state.storageOk = false;
-  banner(error && error.kind === "full" ? t("storage_full") : t("storage_denied"), "error");
+  const full = error && error.kind === "full";
+  if (!full) state.storageOk = false;
+  state.storageFull = full;
+  banner(full ? t("storage_full") : t("storage_denied"), "error");
   const flag = document.getElementById("saved");
-  if (flag) flag.textContent = t("not_saved");
+  if (flag) {
+    flag.textContent = t("not_saved");
+    flag.className = "unsaved";
+  }
 }
 
 // --- start-up -------------------------------------------------------------------------------
@@ -337,7 +344,14 @@ async function save() {
   const flag = document.getElementById("saved");
   try {
     await store.putHousehold(state.entry);
-    if (flag) flag.textContent = t("saved");
+    if (flag) {
+      flag.textContent = t("saved");
+      flag.className = "muted";
+    }
+    if (state.storageFull) {
+      state.storageFull = false;
+      banner("");
+    }
   } catch (error) {
     storageFailed(error);
   }

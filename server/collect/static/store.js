@@ -60,9 +60,19 @@ async function run(storeNames, mode, body) {
       return;
     }
     let result;
-    Promise.resolve(body(tx)).then((value) => {
-      result = value;
-    });
+    try {
+      Promise.resolve(body(tx)).then((value) => {
+        result = value;
+      });
+    } catch (error) {
+      reject(classify(error));
+      try {
+        tx.abort();
+      } catch (ignored) {
+        /* already finished */
+      }
+      return;
+    }
     tx.oncomplete = () => resolve(result);
     tx.onerror = () => reject(classify(tx.error));
     tx.onabort = () => reject(classify(tx.error));
