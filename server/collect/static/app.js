@@ -224,7 +224,10 @@ async function newHousehold(record, extra = {}) {
 const editable = (entry) => ["draft", "rejected"].includes(entry.status);
 
 async function householdPage(localId, pageIndex) {
-  let entry = state.entry && state.entry.local_id === localId ? state.entry : await store.getHousehold(localId);
+  // The copy in memory while it is being edited (it may hold a change a full storage refused);
+  // otherwise what is stored, which a sync may have changed meanwhile.
+  const editing = state.entry && state.entry.local_id === localId && editable(state.entry);
+  let entry = editing ? state.entry : await store.getHousehold(localId);
   if (!entry) return go("#/");
   if (entry.status === "returned" && !entry.record) {
     try {
@@ -488,14 +491,22 @@ async function onClick(event) {
       if (!window.confirm(t("confirm_delete"))) return;
       await store.deleteHousehold(entry.local_id);
       return go("#/");
-    case "reopen":
-      Object.assign(entry, { status: "draft", instance_id: null });
-      await save();
+    case "reopen": {
+      const stored = await store.getHousehold(entry.local_id);
+      if (stored.status === "finalized" && !stored.attempted) {
+        state.entry = Object.assign(stored, { status: "draft", instance_id: null });
+        await save();
+      }
       return route();
-    case "edit-again":
-      Object.assign(entry, { status: "draft", base: entry.instance_id, instance_id: null, result: null });
-      await save();
+    }
+    case "edit-again": {
+      const stored = await store.getHousehold(entry.local_id);
+      if (stored.status === "sent") {
+        state.entry = Object.assign(stored, { status: "draft", base: stored.instance_id, instance_id: null, result: null });
+        await save();
+      }
       return route();
+    }
     case "member-add":
       entry.record.members = entry.record.members || [];
       entry.record.members.push({ member_no: entry.record.members.length + 1 });
