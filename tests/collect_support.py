@@ -164,3 +164,15 @@ def inject_finalized(page, count: int, commune: str = COMMUNE) -> list[dict]:
     )
     page.evaluate("location.hash = '#/x'; location.hash = '#/'")
     return entries
+
+
+def sync_and_wait(page) -> str:
+    """Press "sync" and wait until that sync has ended; the banner's text."""
+    before = page.evaluate("document.body.dataset.lastSync || ''")
+    page.locator("#sync-button").click()
+    page.wait_for_function(
+        "(before) => (document.body.dataset.lastSync || '') !== before"
+        " && !document.querySelector('#sync-button').textContent.includes('…')",
+        arg=before,
+    )
+    return page.inner_text("#banner")

@@ -24,6 +24,7 @@ from collect_support import (
     inject_finalized,
     launch,
     new_household,
+    sync_and_wait,
 )
 from playwright.sync_api import expect
 
@@ -80,7 +81,7 @@ def test_offline_fill_restart_and_sync_exactly_once(tmp_path, playwright):
         )  # fmt: skip
         answer(page, "members[1].school_level", "primary")
         answer(page, "members[1].nutrition", "stunted")
-        fill_rest(page, 30_000_000)
+        fill_rest(page, "30.000.000")  # written the Vietnamese way
         finalize(page)
 
         # 2: a birth year after the survey year, shown on the question, then fixed
@@ -138,10 +139,10 @@ def test_offline_fill_restart_and_sync_exactly_once(tmp_path, playwright):
             "stunted",
         )
         assert by_head["Lê Thị Hai"]["members"][0]["birth_year"] == 1968
+        assert by_head["Hồ Văn Một"]["income"]["sources_12m"]["wages"] == 30_000_000
         assert by_head["Hồ Văn Một"]["dwelling"]["floor_area_m2"] == 24.5
 
-        page.locator("#sync-button").click()
-        page.wait_for_selector("text=Không có gì mới để gửi.")
+        assert sync_and_wait(page) == "Không có gì mới để gửi."
         assert _stored(server)["submissions"] == 3
         context.close()
     finally:
@@ -167,14 +168,12 @@ def test_server_killed_mid_sync_loses_and_duplicates_nothing(tmp_path, playwrigh
         enrol(page, server)
         entries = inject_finalized(page, 60)
         page.wait_for_selector(f'{FINALIZED}:has-text("(60)")')
-        page.locator("#sync-button").click()
-        page.wait_for_selector("text=Không kết nối được máy chủ")
+        assert sync_and_wait(page).startswith("Không kết nối được máy chủ")
         server.live.kill()
         assert _stored(server)["submissions"] == 50  # two batches of 25 reached the database
         assert page.inner_text(SENT).endswith("(25)")  # the device only knows of the first
 
-        page.locator("#sync-button").click()
-        page.wait_for_selector("text=Không kết nối được máy chủ")  # still down: nothing lost
+        assert sync_and_wait(page).startswith("Không kết nối được máy chủ")  # still down
 
         server.restart()
         page.locator("#sync-button").click()
@@ -268,9 +267,9 @@ def test_revoked_token_keeps_unsent_households_and_sign_out_warns(tmp_path, play
             server.username,
         )
         revoke_token(server.live.db(), device)
-        page.locator("#sync-button").click()
-        page.wait_for_selector("text=Mã thiết bị đã bị thu hồi")
-        assert "Các hộ chưa gửi (2) VẪN ĐƯỢC GIỮ" in page.inner_text("#banner")
+        banner = sync_and_wait(page)
+        assert banner.startswith("Mã thiết bị đã bị thu hồi")
+        assert "Các hộ chưa gửi (2) VẪN ĐƯỢC GIỮ" in banner
         assert page.inner_text(FINALIZED).endswith("(2)")
         assert server.count("SELECT COUNT(*) FROM submissions") == 0
 
@@ -571,6 +570,43 @@ def test_storage_full_says_the_change_is_not_saved_then_recovers(tmp_path, playw
         expect(page.locator("#banner")).to_have_text("")
         page.reload()  # the same household page again, from what was stored
         expect(page.locator('.q[data-path="village"] input')).to_have_value("Thôn Đã Lưu")
+        context.close()
+    finally:
+        server.stop()
+
+
+def test_tab_closed_mid_sync_resumes_exactly_once(tmp_path, playwright):
+    stalled = []
+
+    def stall_first_batch(_index: int, method: str, path: str) -> str:
+        if method == "POST" and path.endswith("/submissions/batch") and not stalled:
+            stalled.append(path)
+            return "stall"  # the request hangs on a bad line; the enumerator gives up
+        return "pass"
+
+    server = CollectServer(tmp_path / "server", faults=stall_first_batch)
+    profile = tmp_path / "profile"
+    try:
+        context = launch(playwright, profile)
+        page = context.pages[0]
+        enrol(page, server)
+        entries = inject_finalized(page, 30)
+        page.locator("#sync-button").click()
+        page.wait_for_function("document.querySelector('#sync-button').textContent.includes('…')")
+        for _ in range(100):
+            if stalled:
+                break
+            page.wait_for_timeout(50)
+        context.close()  # the tab is closed in the middle of the sync
+        assert stalled and server.count("SELECT COUNT(*) FROM submissions") == 0
+
+        context = launch(playwright, profile)
+        page = context.pages[0]
+        page.goto(f"{server.url}/collect/")  # opening the app online syncs by itself
+        page.wait_for_selector(f'{SENT}:has-text("(30)")')
+        ids = {row[0] for row in server.live.db().execute("SELECT instance_id FROM submissions")}
+        assert ids == {entry["instance_id"] for entry in entries}
+        assert server.count("SELECT COUNT(*) FROM households") == 30
         context.close()
     finally:
         server.stop()

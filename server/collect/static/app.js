@@ -664,7 +664,9 @@ async function runSync() {
     return state.syncing;
   }
   state.syncing = (async () => {
+    await null; // state.syncing is set from here on: the header shows the sync running
     header();
+    banner(t("syncing"));
     try {
       if (!(await sync.token())) {
         banner(t("not_enrolled"), "warn");

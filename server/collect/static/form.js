@@ -211,7 +211,11 @@ export function readValue(node) {
   if (!field) return undefined;
   const raw = field.value.trim();
   if (raw === "") return null;
-  if (type === "integer") return /^[+-]?\d+$/.test(raw) ? Number(raw) : field.value;
+  if (type === "integer") {
+    // 30.000.000 or 30 000 000 as people write amounts in Vietnamese: thousands separators
+    const digits = /^\d{1,3}([.\s]\d{3})+$/.test(raw) ? raw.replace(/[.\s]/g, "") : raw;
+    return /^[+-]?\d+$/.test(digits) ? Number(digits) : field.value;
+  }
   if (type === "decimal") {
     const text = raw.replace(",", ".");
     return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : field.value;
