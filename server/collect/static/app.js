@@ -472,6 +472,7 @@ async function onClick(event) {
     case "sync": return runSync();
     case "lang":
       setLang(lang() === "en" ? "vi" : "en");
+      banner("");
       header();
       return route();
     case "new": return newHousehold(blankRecord(await store.getMeta("me")));
@@ -658,6 +659,18 @@ async function signOut() {
 
 // --- sync -----------------------------------------------------------------------------------
 
+// A household returned by the commune while it is open here: the pull stored the comment; the
+// copy in memory (which the next autosave writes) takes it too.
+async function keepPulledComment() {
+  const entry = state.entry;
+  if (!entry || !editable(entry)) return;
+  const stored = await store.getHousehold(entry.local_id);
+  if (stored && stored.comment && stored.comment !== entry.comment) {
+    entry.comment = stored.comment;
+    await save();
+  }
+}
+
 async function runSync() {
   if (state.syncing) {
     state.syncAgain = true; // asked for during a sync: households finalized meanwhile go too
@@ -676,6 +689,7 @@ async function runSync() {
       await store.setMeta("revoked", false);
       const counts = await sync.push(state.form);
       const changes = await sync.pull();
+      await keepPulledComment();
       await store.setMeta("last_sync", new Date().toISOString());
       const anything = counts.sent + counts.rejected + counts.conflict + changes;
       banner(anything ? t("sync_done", { ...counts, changes }) : t("sync_nothing"), "ok");

@@ -81,6 +81,7 @@ function control(form, item, path, value) {
   }
   const attrs = { id, name: path, type: "text", value: value === null || value === undefined ? "" : String(value) };
   if (type === "integer") Object.assign(attrs, { inputmode: "numeric", autocomplete: "off" });
+  if (typeof item.default === "number") attrs.placeholder = String(item.default);
   if (type === "decimal") Object.assign(attrs, { inputmode: "decimal", autocomplete: "off" });
   if (type === "date") attrs.type = "date";
   if (type === "text" && item.max_length) attrs.maxlength = item.max_length + 20; // over-long: an error, not a silent cut
@@ -102,7 +103,8 @@ function radios(path, options, value) {
 
 export function questionNode(form, item, path, value) {
   const [id, input] = control(form, item, path, value);
-  const title = h("label", { for: id, class: "q-label" }, label(item), item.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null);
+  const needed = item.required && (item.default === null || item.default === undefined); // a default fills a blank
+  const title = h("label", { for: id, class: "q-label" }, label(item), needed ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null);
   const hint = label(item, "hint");
   return h("div", { class: "q", "data-path": path, "data-type": item.type },
     title,
@@ -155,12 +157,12 @@ export function renderSection(form, section, record) {
       items(form, section, `${base}.`, record, box);
       page.append(box);
     });
-    page.append(h("div", { class: "q", "data-path": section.id }, h("p", { class: "err", role: "alert" })));
+    page.append(h("div", { class: "q anchor", "data-path": section.id }, h("p", { class: "err", role: "alert" })));
     page.append(h("button", { type: "button", "data-action": "member-add" }, t("add_member")));
   } else if (section.flatten) {
     items(form, section, "", record, page);
   } else {
-    page.prepend(h("div", { class: "q", "data-path": section.id }, h("p", { class: "err", role: "alert" })));
+    page.prepend(h("div", { class: "q anchor", "data-path": section.id }, h("p", { class: "err", role: "alert" })));
     items(form, section, `${section.id}.`, record, page);
   }
   refreshRelevance(form, page, record);
