@@ -40,11 +40,31 @@ class CollectServer:
         return self.live.db().execute(sql, list(args)).fetchone()[0]
 
 
+CSP_VIOLATIONS: list[str] = []
+
+
 def launch(playwright, profile: Path, **options):
-    """Chromium on a persistent profile (what survives a browser restart)."""
-    return playwright.chromium.launch_persistent_context(
+    """Chromium on a persistent profile (what survives a browser restart). Any Content
+    Security Policy violation or script error on a page is collected in CSP_VIOLATIONS."""
+    context = playwright.chromium.launch_persistent_context(
         str(profile), executable_path=str(CHROMIUM), args=ARGS, locale="vi-VN", **options
     )
+
+    def watch(page) -> None:
+        page.on(
+            "console",
+            lambda message: (
+                CSP_VIOLATIONS.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: CSP_VIOLATIONS.append(f"script error: {error}"))
+
+    for page in context.pages:
+        watch(page)
+    context.on("page", watch)
+    return context
 
 
 def enrol(page, server: CollectServer) -> None:

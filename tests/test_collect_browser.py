@@ -12,6 +12,7 @@ import pytest
 from browser_support import SHOTS, needs_chromium
 from collect_support import (
     COMMUNE,
+    CSP_VIOLATIONS,
     FINALIZED,
     SENT,
     CollectServer,
@@ -35,8 +36,11 @@ pytestmark = needs_chromium
 def playwright():
     from playwright.sync_api import sync_playwright
 
+    CSP_VIOLATIONS.clear()
     with sync_playwright() as running:
         yield running
+    # the app runs under a strict same-origin policy without breaking it, and without errors
+    assert CSP_VIOLATIONS == []
 
 
 def _stored(server: CollectServer) -> dict[str, int]:

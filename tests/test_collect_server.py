@@ -90,6 +90,9 @@ def test_shell_service_worker_and_manifest(client):
     html = shell.data.decode()
     assert "<script>" not in html and "onclick" not in html  # external scripts only (CSP)
     assert re.search(r'<script type="module" src="/collect/static/app.js">', html)
+    policy = shell.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "unsafe" not in policy
+    assert shell.headers["Referrer-Policy"] == "no-referrer"
     worker = client.get("/collect/sw.js")
     assert worker.mimetype == "text/javascript"
     shell_list = json.loads(re.search(r"const SHELL = (\[.*?\]);", worker.data.decode()).group(1))

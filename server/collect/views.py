@@ -48,11 +48,21 @@ SHELL_FILES = sorted(
 )
 
 
+# Same-origin files only: no inline script or style, nothing from another site. (A site-wide
+# policy set later by the app takes precedence if it overwrites this one.)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 @bp.after_request
-def _no_referrer(response: Response) -> Response:
+def _headers(response: Response) -> Response:
     # The enrolment link's token lives in the URL fragment, which browsers never send; this
     # also keeps the page's own address out of any Referer header.
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response
 
 
