@@ -2,7 +2,6 @@
 // questionnaire itself (label_vi / label_en); these are only the app's own words.
 const TEXTS = {
   app_title: ["Rà soát hộ nghèo", "Poverty household review"],
-  work_list: ["Danh sách hộ", "Work list"],
   new_household: ["+ Hộ mới", "+ New household"],
   sync_now: ["Đồng bộ ngay", "Sync now"],
   syncing: ["Đang đồng bộ…", "Syncing…"],
@@ -18,7 +17,6 @@ const TEXTS = {
   assignments: ["Hộ kỳ trước cần rà soát lại", "Last round's households to revisit"],
   none: ["Không có", "None"],
   no_name: ["(chưa có tên chủ hộ)", "(no head's name yet)"],
-  open: ["Mở", "Open"],
   start: ["Bắt đầu rà soát", "Start"],
   back_to_list: ["← Danh sách", "← List"],
   previous: ["← Trước", "← Previous"],
@@ -51,7 +49,6 @@ const TEXTS = {
   not_saved: ["CHƯA LƯU ĐƯỢC trên máy!", "NOT SAVED on this device!"],
   server_errors: ["Máy chủ từ chối hộ này:", "The server rejected this household:"],
   commune_comment: ["Ý kiến của xã:", "The commune's comment:"],
-  classification: ["Kết quả chấm điểm", "Classification"],
   version: ["phiên bản", "version"],
   conflict_title: ["Hộ này đã có phiên bản khác trên máy chủ", "The server has another version of this household"],
   conflict_mine: ["Bản trên máy này", "This device's version"],
@@ -59,7 +56,6 @@ const TEXTS = {
   keep_mine: ["Gửi bản của tôi (thay bản trên máy chủ)", "Send mine (replaces the server's)"],
   take_server: ["Dùng bản trên máy chủ (bỏ bản của tôi)", "Use the server's (drop mine)"],
   conflict_needs_network: ["Cần có mạng để tải bản trên máy chủ.", "A network connection is needed to fetch the server's version."],
-  field: ["Câu hỏi", "Question"],
   not_enrolled: ["Máy này chưa được đăng ký. Hãy mở đường dẫn hoặc quét mã QR do xã hoặc quản trị viên cấp.", "This device is not enrolled. Open the link or scan the QR code your commune or administrator gave you."],
   enrolled_as: ["Thiết bị của", "Device of"],
   communes: ["Xã được phân công", "Assigned communes"],
@@ -76,8 +72,6 @@ const TEXTS = {
   needs_network_first: ["Cần có mạng để tải hộ này lần đầu.", "A network connection is needed to load this household the first time."],
   questionnaire_missing: ["Chưa tải được phiếu hỏi: hãy mở ứng dụng một lần khi có mạng.", "The questionnaire is not loaded yet: open the app once while online."],
   unsent: ["chưa gửi", "unsent"],
-  last_sync: ["Lần đồng bộ cuối", "Last sync"],
-  page_of: ["Trang", "Page"],
 };
 
 let current = "vi";
