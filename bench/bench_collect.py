@@ -67,7 +67,8 @@ def one_run(households: int, opens: int) -> dict:
             page.goto(f"{url}/collect/#enrol={token}")
             page.wait_for_selector("text=Thiết bị của bench")
             page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-            page.wait_for_function("navigator.serviceWorker.controller !== null")
+            while not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+                page.wait_for_timeout(50)  # (not wait_for_function: the app's CSP forbids eval)
             page.wait_for_timeout(500)  # let the worker's last cache writes finish
             sizes = [request.sizes() for request in transferred]
             first_visit = sum(

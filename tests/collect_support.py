@@ -4,6 +4,7 @@ server restarts), enrolling a browser, filling a household through the questionn
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -74,8 +75,8 @@ def enrol(page, server: CollectServer) -> None:
     page.wait_for_selector(f"text=Thiết bị của {server.username}")
     assert "#enrol" not in page.url  # the token leaves the address bar at once
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("document.body.dataset.lastSync !== undefined")  # the first sync ended
+    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    wait_until(page, "() => document.body.dataset.lastSync !== undefined")  # the first sync ended
 
 
 def answer(page, path: str, value) -> None:
@@ -186,13 +187,24 @@ def inject_finalized(page, count: int, commune: str = COMMUNE) -> list[dict]:
     return entries
 
 
+def wait_until(page, predicate: str, arg=None, timeout: float = 30.0) -> None:
+    """Poll a JavaScript function until it returns true. (Playwright's wait_for_function
+    evaluates its predicate with eval inside the page, which the app's CSP forbids.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {predicate}")
+        page.wait_for_timeout(50)
+
+
 def sync_and_wait(page) -> str:
     """Press "sync" and wait until that sync has ended; the banner's text."""
     before = page.evaluate("document.body.dataset.lastSync || ''")
     page.locator("#sync-button").click()
-    page.wait_for_function(
+    wait_until(
+        page,
         "(before) => (document.body.dataset.lastSync || '') !== before"
         " && !document.querySelector('#sync-button').textContent.includes('…')",
-        arg=before,
+        before,
     )
     return page.inner_text("#banner")

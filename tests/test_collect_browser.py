@@ -26,6 +26,7 @@ from collect_support import (
     launch,
     new_household,
     sync_and_wait,
+    wait_until,
 )
 from playwright.sync_api import expect
 
@@ -85,7 +86,10 @@ def test_offline_fill_restart_and_sync_exactly_once(tmp_path, playwright):
         )  # fmt: skip
         answer(page, "members[1].school_level", "primary")
         answer(page, "members[1].nutrition", "stunted")
-        fill_rest(page, "30.000.000")  # written the Vietnamese way
+        fill_rest(page, "30000000")
+        wages = page.locator('.q[data-path="income.sources_12m.wages"]')
+        expect(wages.locator("output.amount")).to_have_text("= 30.000.000")  # read back, vi
+        answer(page, "income.sources_12m.wages", "30.000.000")  # written the Vietnamese way
         finalize(page)
 
         # 2: a birth year after the survey year, shown on the question, then fixed
@@ -596,7 +600,7 @@ def test_tab_closed_mid_sync_resumes_exactly_once(tmp_path, playwright):
         enrol(page, server)
         entries = inject_finalized(page, 30)
         page.locator("#sync-button").click()
-        page.wait_for_function("document.querySelector('#sync-button').textContent.includes('…')")
+        wait_until(page, "() => document.querySelector('#sync-button').textContent.includes('…')")
         for _ in range(100):
             if stalled:
                 break

@@ -1,6 +1,6 @@
 // povcensus Collect: the app shell's logic (work list, household pages, sync, enrolment).
 import { formatTime, label, lang, setLang, t } from "./i18n.js";
-import { h, readValue, refreshRelevance, renderSection, setAllowedCommunes } from "./form.js";
+import { amountText, h, readValue, refreshRelevance, renderSection, setAllowedCommunes } from "./form.js";
 import { Checker, getPath, isoToday, setPath } from "./rules.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
@@ -364,7 +364,10 @@ function onInput(event) {
   const node = event.target.closest(".q");
   if (!node || !state.entry || !editable(state.entry)) return;
   if (event.target.type === "radio" || event.target.type === "checkbox" || event.target.tagName === "SELECT") return;
-  setPath(state.entry.record, node.dataset.path, readValue(node));
+  const value = readValue(node);
+  setPath(state.entry.record, node.dataset.path, value);
+  const amount = node.querySelector("output.amount");
+  if (amount) amount.textContent = amountText(value);
   save();
 }
 

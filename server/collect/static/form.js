@@ -1,6 +1,6 @@
 // Rendering the questionnaire generically from questionnaire.json: any question of any section,
 // whatever survey_forms adds, becomes a control; an unknown type becomes a text box.
-import { label, t } from "./i18n.js";
+import { formatNumber, label, t } from "./i18n.js";
 import { applies, getPath, surveyYear } from "./rules.js";
 
 // Build an element; children are nodes or text (always inserted as text, never as HTML).
@@ -110,7 +110,17 @@ export function questionNode(form, item, path, value) {
     title,
     hint ? h("p", { class: "hint" }, hint) : null,
     input,
+    isAmount(item) ? h("output", { class: "amount" }, amountText(value)) : null,
     h("p", { class: "err", role: "alert" }));
+}
+
+// Large whole numbers (money) are repeated as people read them: 30.000.000.
+function isAmount(item) {
+  return item.type === "integer" && typeof item.max === "number" && item.max >= 1000000;
+}
+
+export function amountText(value) {
+  return typeof value === "number" && Math.abs(value) >= 1000 ? `= ${formatNumber(value)}` : "";
 }
 
 function gateNode(group, path, value) {
