@@ -253,6 +253,7 @@ def _register_blueprints(app: Flask) -> None:
     log_redaction.install()  # device tokens in URL paths never reach a log line
     for name in ("server.review", "server.province"):
         _register_optional(app, name)
+    _register_optional(app, "server.collect")  # the offline web form at /collect/
     if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
         app.add_url_rule("/", "index", _index)
 
