@@ -432,7 +432,7 @@ def _instructions(sheet, *, province: str | None, commune: str | None) -> None:
     sheet.title = INSTRUCTIONS_SHEET
     lines = [
         ("PHIẾU B — NHẬP PHIẾU RÀ SOÁT HỘ GIA ĐÌNH TỪ GIẤY", True),
-        (f"Biểu mẫu {FORM_ID}, phiên bản {FORM_VERSION}.", False),
+        (f"Biểu mẫu phiếu rà soát hộ, phiên bản {FORM_VERSION}.", False),
         ("", False),
         (
             f"1. Trang “{HOUSEHOLD_SHEET}”: mỗi hộ một dòng. Trang “{MEMBER_SHEET}”: mỗi thành"
@@ -501,7 +501,7 @@ def print_html(*, commune_name: str = "", villages: Sequence[str] = (), members:
     from html import escape
 
     parts = [_PRINT_HEAD.format(title="PHIẾU B — PHIẾU RÀ SOÁT HỘ GIA ĐÌNH",
-                                form=escape(f"{FORM_ID} {FORM_VERSION}"),
+                                form=escape(f"phiên bản {FORM_VERSION}"),  # no codes on paper
                                 commune=escape(commune_name))]  # fmt: skip
     for section in print_sections():
         parts.append(f"<h2>{escape(section['label'])}</h2>")

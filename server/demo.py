@@ -630,7 +630,7 @@ def warm_up(app) -> None:
             with app.test_request_context(url):
                 queries.commune_table(get_db(), review_round, province=PROVINCE)
                 try:
-                    views._map_html(review_round, None, "poor_rate", False)
+                    views._map_html(review_round, None, "poor_rate")
                 except HTTPException:  # no aggregates yet: nothing to warm
                     return
         break  # the newest round is the dashboard's first page

@@ -131,7 +131,7 @@ def _security_headers(response: Response) -> Response:
     same_origin = g.get("csp_frame_ancestors") == "'self'"
     headers["X-Frame-Options"] = "SAMEORIGIN" if same_origin else "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
+    headers.setdefault("Referrer-Policy", "same-origin")  # a view may be stricter (/collect/)
     if "Cache-Control" not in headers and request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response

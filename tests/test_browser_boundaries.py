@@ -18,6 +18,7 @@ from geo_support import province_layer
 
 from server.ingest import Submission, ingest
 from server.queries.users import get_user
+from survey_forms.communes import commune_area
 
 pytestmark = needs_chromium
 
@@ -31,7 +32,11 @@ def server(tmp_path_factory):
     officer = live.user("tinh", role="province", communes=(), password="pw-tinh")
     submitter = get_user(live.db(), officer.id)
     for commune in COMMUNES:
-        record = example_household(household_id=new_household_id(commune), commune_code=commune)
+        record = example_household(
+            household_id=new_household_id(commune),
+            commune_code=commune,
+            area=commune_area(commune),  # phường are urban, xã rural (docs/scoring.md)
+        )
         payload = json.dumps(record, sort_keys=True)
         outcome = ingest(
             live.db(),

@@ -91,7 +91,9 @@ def test_shell_service_worker_and_manifest(client):
     assert "<script>" not in html and "onclick" not in html  # external scripts only (CSP)
     assert re.search(r'<script type="module" src="/collect/static/app.js">', html)
     policy = shell.headers["Content-Security-Policy"]
-    assert "script-src 'self';" in policy and "unsafe" not in policy
+    script_src = policy.split("script-src")[1].split(";")[0]
+    assert "'self'" in script_src and "unsafe" not in script_src
+    assert "worker-src 'self'" in policy
     assert shell.headers["Referrer-Policy"] == "no-referrer"
     worker = client.get("/collect/sw.js")
     assert worker.mimetype == "text/javascript"

@@ -64,8 +64,10 @@ def test_environment_order(monkeypatch, tmp_path):
 def test_printed_path_is_the_one_used_and_info_reports_it(tmp_path):
     home = tmp_path / "data"
     env = clean_env(**{HOME_ENV: str(home)})
+    secret = tmp_path / "password.txt"
+    secret.write_text("mat-khau-cua-xa-2026\n", "utf-8")
     added = povcensus("users", "add", "rsv1", "--role", "enumerator", "--commune", "18496",
-                      "--password", "pw-123456", env=env, cwd=tmp_path)  # fmt: skip
+                      "--password-file", str(secret), env=env, cwd=tmp_path)  # fmt: skip
     assert added.returncode == 0, added.stderr
     lines = [line for line in added.stderr.splitlines() if "data folder" in line]
     assert lines == [f"povcensus: data folder {home} (database {home / 'povcensus.sqlite3'})"]

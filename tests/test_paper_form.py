@@ -199,10 +199,10 @@ def test_the_commune_office_downloads_its_blank_form_with_its_villages(app, db, 
 def test_the_command_and_its_options_are_documented():
     from pathlib import Path
 
-    from povcensus.forms_cli import forms
+    from povcensus.forms_cli import template
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "paper-forms.md").read_text("utf-8")
-    for name, command in forms.commands.items():
+    for name, command in {"template": template}.items():
         assert f"povcensus forms {name}" in text
         for param in command.params:
             assert any(f"`{opt}`" in text for opt in param.opts), param.opts

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -66,7 +67,7 @@ def test_cli_writes_a_qr_code_whose_token_url_signs_in(app, db, make_user, tmp_p
     assert refused.exit_code != 0 and "PUBLIC_URL" in refused.output and not png.exists()
     result = CliRunner().invoke(main, [*args, "--qr", str(png), "--url", "http://10.0.0.5:8000"])
     assert result.exit_code == 0, result.output
-    token = result.output.splitlines()[1]
+    token = next(line for line in result.output.splitlines() if line.startswith("pvc_"))
     settings = qr.decode_settings(read_qr(png.read_bytes()))
     assert settings["general"]["server_url"] == f"http://10.0.0.5:8000/key/{token}"
     assert settings["general"]["username"] == "rsv-0012"
@@ -91,10 +92,16 @@ def people(make_user):
 
 
 def _as(client, user) -> None:
+    """Sign in as `user` the way server/auth.py's login does (user, generation, time)."""
+    from server.db import get_db
+    from server.queries.users import session_generation
+
+    with client.application.app_context():
+        generation = session_generation(get_db(), user.id) if user is not None else None
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
-            session["user_id"] = user.id
+            session.update(user_id=user.id, generation=generation, since=int(time.time()))
 
 
 def _devices(db) -> int:
@@ -155,7 +162,8 @@ def test_the_issued_page_shows_a_scannable_token_url_once(client, db, people):
     assert url.startswith("http://localhost/key/pvc_")
     token = url.rsplit("/", 1)[-1]
     assert token in page and user_for_token(db, token).username == "dtv-own"
-    assert "<script" not in page  # no inline script (the CSP allows none)
+    # no inline script but the layout's own, which carries this response's CSP nonce
+    assert all("nonce=" in tag for tag in re.findall(r"<script[^>]*>", page))
     assert token not in client.get("/devices/enrol").data.decode()  # shown once
 
 

@@ -41,7 +41,5 @@
     for (var i = 0; i < boxes.length; i += 1) { boxes[i].checked = event.target.checked; }
   });
 
-  document.addEventListener("click", function (event) {
-    if (event.target.matches("[data-print]")) { window.print(); }
-  });
+  // [data-print] buttons are handled once, by the layout's own script (base.html)
 }());

@@ -61,10 +61,14 @@ export function show(value) {
   return text.length <= 40 ? text : `${text.slice(0, 37)}…`;
 }
 
+// A number in a message is written the way each language writes it, as survey_forms does
+// (Babel): 2.000.000.000 / 7,5 in Vietnamese, 2,000,000,000 / 7.5 in English.
+const NUMBER_FORMATS = { vi: new Intl.NumberFormat("vi-VN"), en: new Intl.NumberFormat("en-US") };
+
 function num(value) {
   if (value === null || value === undefined) return "?";
-  if (Number.isInteger(value)) return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, " ");
-  return String(value);
+  if (typeof value !== "number") return String(value);
+  return { vi: NUMBER_FORMATS.vi.format(value), en: NUMBER_FORMATS.en.format(value) };
 }
 
 export function surveyYear(record) {
@@ -103,8 +107,10 @@ export class Checker {
   message(code, labels, params) {
     const template = this.form.messages[code] || { vi: "{label_vi}: lỗi {code}.", en: "{label_en}: error {code}." };
     const values = { code, ...labels, ...params };
-    const fill = (text) => text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : "?"));
-    return { vi: fill(template.vi), en: fill(template.en) };
+    const text = (value, lang) => (value !== null && typeof value === "object" ? value[lang] : String(value));
+    const fill = (template, lang) =>
+      template.replace(/\{(\w+)\}/g, (_, name) => (name in values ? text(values[name], lang) : "?"));
+    return { vi: fill(template.vi, "vi"), en: fill(template.en, "en") };
   }
 
   // Every problem of the record: [{path, code, message_vi, message_en}], in questionnaire order.
