@@ -4,7 +4,7 @@ Starts `povcensus serve` (waitress) on a free port over a fresh database, opens 
 lets several concurrent clients push households; each one is validated, scored with the
 round's standard and committed in its own transaction, exactly as in production.
 
-    /work/venv/bin/python bench/bench_ingest.py --households 6000 --clients 4 --repeat 3
+    python bench/bench_ingest.py --households 6000 --clients 4 --repeat 3
 
 Prints households/s per run and the median. Goals on a 2-core machine: ≥ 1,000/s through batch
 sync, ≥ 200/s through single OpenRosa posts.

@@ -6,7 +6,7 @@ households, household_versions, scores), a quarter of them with a decision. Then
 query (first page, last page, filtered, sorted by deprivations, counts) and the rendered
 queue page over HTTP are timed: median and best of 21 runs.
 
-Run: /work/venv/bin/python bench/bench_review_queue.py [--households 5000]
+Run: python bench/bench_review_queue.py [--households 5000]
 """
 
 from __future__ import annotations

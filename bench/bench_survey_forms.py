@@ -3,7 +3,7 @@
 The server validates about 1,000 households a second on 2 cores next to scoring and storage, so
 `validate_household` must stay well under 1 ms per record.
 
-Run: /work/venv/bin/python bench/bench_survey_forms.py [--repeat 7] [--number 2000]
+Run: python bench/bench_survey_forms.py [--repeat 7] [--number 2000]
 Prints the median and the best of `repeat` runs, each timing `number` calls.
 """
 
