@@ -27,6 +27,7 @@ from jinja2 import Template
 from maps.aggregate import change_between, indicators_of
 from maps.classify import NO_DATA_COLOR, Classes, classify
 from maps.labels import APPROXIMATE, NO_DATA, measure_pair, pick
+from povcensus import fmt
 
 CHANGE_MEASURES = ("poor_rate", "near_poor_rate", "combined_rate")
 COORDINATE_DIGITS = 4  # ~11 m: finer than any commune boundary a web map can show
@@ -215,9 +216,12 @@ def measure_classes(
 def _measure_spec(layer, measure, scheme, k, thresholds, lang, indicator_labels) -> dict:
     classes = measure_classes(layer, measure, scheme=scheme, k=k, thresholds=thresholds)
     digits = _digits(measure)
+    locale = "en" if lang == "en" else "vi"  # "both": Vietnamese numbers
     legend = [
         [c, f"{r} ({n})"]
-        for c, r, n in zip(classes.colors, classes.ranges(digits), classes.counts, strict=True)
+        for c, r, n in zip(
+            classes.colors, classes.ranges(digits, locale), classes.counts, strict=True
+        )
     ]
     legend.append([NO_DATA_COLOR, f"{pick(NO_DATA, lang)} ({classes.no_data})"])
     label = pick(measure_pair(measure, indicator_labels), lang)
@@ -225,6 +229,7 @@ def _measure_spec(layer, measure, scheme, k, thresholds, lang, indicator_labels)
         "label": html.escape(label),
         "colors": classes.colors,
         "d": digits,
+        "loc": "en-US" if locale == "en" else "vi-VN",  # the tooltip's number format
         "legend": [[color, html.escape(text)] for color, text in legend],
     }
     values = layer[measure].to_numpy(dtype=float)
@@ -262,17 +267,21 @@ def _tooltip(record: pd.Series, lang: str) -> str:
         (("Hộ nghèo", "Poor"), record["poor"], record["poor_rate"]),
         (("Hộ cận nghèo", "Near-poor"), record["near_poor"], record["near_poor_rate"]),
     ]
+    locale = "en" if lang == "en" else "vi"  # "both": Vietnamese numbers (5,6 %, 1.144)
     for pair, count, rate in rows:
-        text = f"{esc(pick(pair, lang))}: {_number(count)}"
-        lines.append(text + (f" ({rate:.1f}%)" if rate is not None and not pd.isna(rate) else ""))
+        text = f"{esc(pick(pair, lang))}: {_number(count, locale)}"
+        if rate is not None and not pd.isna(rate):
+            text += f" ({fmt.percent(rate, locale, digits=1)})"
+        lines.append(text)
     merged = record.get("merged_from_names")
     if isinstance(merged, str) and merged:
         lines.append(f"{esc(pick(('Gộp từ', 'merged from'), lang))}: {esc(merged)}")
     return "<br>".join(lines)
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+def _number(value: float, locale: str) -> str:
+    """A count in the reader's convention (one formatting layer: povcensus.fmt, on Babel)."""
+    return fmt.number(value, locale, digits=0 if float(value).is_integer() else 1)
 
 
 def safe_json(data: object) -> str:
@@ -330,7 +339,9 @@ class _CommuneLayer(MacroElement):
   }
   function tip(f){
     var m = measures[current], v = f.properties.v[current];
-    return f.properties.t + "<br><b>" + m.label + ":</b> " + (v === null ? noData : v.toFixed(m.d));
+    var shown = v === null ? noData : new Intl.NumberFormat(m.loc,
+      {minimumFractionDigits: m.d, maximumFractionDigits: m.d}).format(v);
+    return f.properties.t + "<br><b>" + m.label + ":</b> " + shown;
   }
   var layer = L.geoJson(data, {style: style, onEachFeature: function(f, l){
     l.bindTooltip(function(){ return tip(f); }, {sticky: true});
@@ -433,7 +444,12 @@ def to_png(
     digits = _digits(measure)
     handles = [
         Patch(facecolor=c, edgecolor="#555", label=f"{r} ({n})")
-        for c, r, n in zip(classes.colors, classes.ranges(digits), classes.counts, strict=True)
+        for c, r, n in zip(
+            classes.colors,
+            classes.ranges(digits, "en" if lang == "en" else "vi"),
+            classes.counts,
+            strict=True,
+        )
     ]
     handles.append(
         Patch(

@@ -34,10 +34,13 @@ class Classes:
     counts: list[int]
     no_data: int
 
-    def ranges(self, digits: int = 1) -> list[str]:
-        """Legend text of each class, e.g. "10.0 – 20.0"."""
-        edges = [self.lower, *self.bins]
-        return [f"{edges[i]:.{digits}f} – {edges[i + 1]:.{digits}f}" for i in range(len(self.bins))]
+    def ranges(self, digits: int = 1, locale: str = "vi") -> list[str]:
+        """Legend text of each class in the reader's convention: "10,0 – 20,0" (vi),
+        "10.0 – 20.0" (en)."""
+        from povcensus import fmt
+
+        edges = [fmt.number(edge, locale, digits=digits) for edge in (self.lower, *self.bins)]
+        return [f"{edges[i]} – {edges[i + 1]}" for i in range(len(self.bins))]
 
 
 def classify(

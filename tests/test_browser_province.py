@@ -136,8 +136,10 @@ def test_province_user_sees_map_tooltip_and_downloads(demo_server, browser, tmp_
     assert want["poor"] > 0, "pick a commune with poor households: zeros prove little"
     rate = 100 * want["poor"] / want["households"]
     assert want["name"] in text and f"({known})" in text
-    assert f"Số hộ: {want['households']}" in text
-    assert f"Hộ nghèo: {want['poor']} ({rate:.1f}%)" in text
+    households = f"{want['households']:,}".replace(",", ".")  # 1.144 in Vietnamese
+    assert f"Số hộ: {households}" in text
+    vi_rate = f"{rate:.1f}".replace(".", ",")  # 5,6 % (a no-break space before %)
+    assert f"Hộ nghèo: {want['poor']} ({vi_rate}\u00a0%)" in text.replace(" %", "\u00a0%")
     assert f"Hộ cận nghèo: {want['near_poor']}" in text
     page.screenshot(path=str(SHOTS / "province-tooltip.png"))
 

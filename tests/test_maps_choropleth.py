@@ -134,7 +134,11 @@ def test_schemes_and_their_errors(aggregates, boundaries):
     _, measures = map_data(
         to_html(choropleth(aggregates, boundaries, scheme="fixed", thresholds=[5, 10, 15]))
     )
-    assert measures[0]["legend"][0][1].startswith("0.0 – 5.0")
+    assert measures[0]["legend"][0][1].startswith("0,0 – 5,0")  # Vietnamese decimals
+    _, english = map_data(
+        to_html(choropleth(aggregates, boundaries, scheme="fixed", thresholds=[5, 10], lang="en"))
+    )
+    assert english[0]["legend"][0][1].startswith("0.0 – 5.0")
     with pytest.raises(ValueError, match="thresholds"):
         choropleth(aggregates, boundaries, scheme="fixed")
     with pytest.raises(ValueError, match="nonsense"):
