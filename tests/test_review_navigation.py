@@ -109,3 +109,17 @@ def test_get_logout_is_a_page_with_the_sign_out_button(review, app):
     assert 'id="sign-out"' in response.get_data(as_text=True)
     assert client.post("/logout").status_code == 302
     assert client.get(f"/review/c/{OWN}/").status_code == 302  # signed out
+
+
+def test_commune_heads_find_the_device_enrolment_pages_enumerators_do_not(review, app):
+    """Tablets (ODK Collect QR codes) and phones (the offline web form) are enrolled by the
+    commune head: both pages are in his menu, and each opens for him."""
+    head = review.login(app.test_client(), "head")
+    queue = head.get(f"/review/c/{OWN}/").get_data(as_text=True)
+    for url in ("/devices/enrol", "/collect/enrol"):
+        assert f'href="{url}"' in queue
+        assert head.get(url).status_code == 200, url
+    _enumerator_can_sign_in(review)
+    enumerator = review.login(app.test_client(), "enum")
+    home = enumerator.get("/review/me").get_data(as_text=True)
+    assert 'href="/devices/enrol"' not in home and 'href="/collect/enrol"' not in home
