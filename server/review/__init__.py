@@ -51,4 +51,3 @@ def show_form_again(error: CSRFError):
         response.status_code = 400
         return response
     return error_page(error)
-
