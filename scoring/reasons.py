@@ -13,7 +13,6 @@ without a builder falls back to a neutral sentence rather than raw data.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,19 +29,9 @@ ADULT_AGE = 16  # below: "cháu" (a child), not "Ông"/"Bà"
 # --- labels from the questionnaire ---------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _questions() -> dict[str, Any]:
-    return dict(QUESTIONNAIRE.iter_questions())
-
-
-@functools.lru_cache(maxsize=64)
-def _choices(list_name: str) -> dict[str, Any]:
-    return {choice.value: choice for choice in QUESTIONNAIRE.choices(list_name)}
-
-
 def answer_label(path: str, value: Any) -> Sentence:
     """(vi, en) label of one recorded answer, e.g. `dwelling.wall_material` = `tarpaulin_other`."""
-    question = _questions().get(path)
+    question = QUESTIONNAIRE.question_at(path)
     if isinstance(value, list):
         parts = [answer_label(path, item) for item in value]
         return ", ".join(p[0] for p in parts) or "không có", ", ".join(
@@ -51,7 +40,7 @@ def answer_label(path: str, value: Any) -> Sentence:
     if value is None:
         return "không rõ", "unknown"
     if question is not None and question.choices:
-        choice = _choices(question.choices).get(value)
+        choice = QUESTIONNAIRE.choice(question.choices, value)
         if choice is not None:
             return choice.label_vi, choice.label_en
     if isinstance(value, bool):
@@ -63,7 +52,7 @@ def answer_label(path: str, value: Any) -> Sentence:
 
 def question_label(path: str) -> Sentence:
     """(vi, en) label of a question, e.g. `income.scorecard.cattle` → "Số trâu, bò"."""
-    question = _questions().get(path)
+    question = QUESTIONNAIRE.question_at(path)
     if question is None:
         name = path.rsplit(".", 1)[-1].replace("_", " ")
         return name, name

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from survey_forms import communes as _communes
 
@@ -161,6 +162,14 @@ class Questionnaire:
         for section in self.sections:
             yield from _walk(section, "")
 
+    def question_at(self, path: str) -> Question | None:
+        """The question stored at a record path (`dwelling.latrine`), or None (cached)."""
+        return _questions_by_path(self).get(path)
+
+    def choice(self, list_name: str, value: Any) -> Choice | None:
+        """The choice of a list with this value, or None (cached: labels on hot pages)."""
+        return _choices_by_value(self, list_name).get(value)
+
     def list_names(self) -> list[str]:
         """Every choice list a question uses, in first-use order."""
         names: list[str] = []
@@ -183,6 +192,16 @@ def _walk(group: Group, prefix: str) -> Iterator[tuple[str, Question]]:
             yield from _walk(item, base)
         else:
             yield f"{base}{item.id}", item
+
+
+@cache
+def _questions_by_path(questionnaire: Questionnaire) -> dict[str, Question]:
+    return dict(questionnaire.iter_questions())
+
+
+@cache
+def _choices_by_value(questionnaire: Questionnaire, list_name: str) -> dict[Any, Choice]:
+    return {choice.value: choice for choice in questionnaire.choices(list_name)}
 
 
 @cache
