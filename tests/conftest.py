@@ -39,6 +39,37 @@ def new_household_id(commune: str = "18496") -> str:
     return f"{commune}-t{uuid.uuid4().hex[:6]}-{uuid.uuid4().int % 10000:04d}"
 
 
+def json_submission(record: dict, user, **changes):
+    """A JSON-batch `server.ingest.Submission` of `record` from `user`, as the API builds it."""
+    import hashlib
+
+    from server.ingest import Submission
+
+    payload = json.dumps(record, sort_keys=True)
+    return Submission(
+        **{
+            "instance_id": f"uuid:{uuid.uuid4()}",
+            "form_id": record["form_id"],
+            "form_version": record["form_version"],
+            "record": record,
+            "payload": payload,
+            "sha256": hashlib.sha256(payload.encode()).hexdigest(),
+            "format": "json",
+            "user": user,
+            **changes,
+        }
+    )
+
+
+def ingest_accepted(db, user, record: dict):
+    """Ingest `record` as `user` (province 42) and insist that it is accepted; the Outcome."""
+    from server.ingest import ingest
+
+    outcome = ingest(db, json_submission(record, user), province="42")
+    assert outcome.outcome == "accepted", outcome.to_result()
+    return outcome
+
+
 @pytest.fixture
 def household():
     """Factory: a valid record for a new household id (commune 18496 unless given)."""

@@ -6,17 +6,13 @@ without the "approximate" label. Screenshots go to /tmp/boundaries-*.png."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
 import zipfile
 
 import pytest
 from browser_support import SHOTS, needs_chromium
-from conftest import example_household, new_household_id, start_live_server
+from conftest import example_household, ingest_accepted, new_household_id, start_live_server
 from geo_support import province_layer
 
-from server.ingest import Submission, ingest
 from server.queries.users import get_user
 from survey_forms.communes import commune_area
 
@@ -37,22 +33,7 @@ def server(tmp_path_factory):
             commune_code=commune,
             area=commune_area(commune),  # phường are urban, xã rural (docs/scoring.md)
         )
-        payload = json.dumps(record, sort_keys=True)
-        outcome = ingest(
-            live.db(),
-            Submission(
-                instance_id=f"uuid:{uuid.uuid4()}",
-                form_id=record["form_id"],
-                form_version=record["form_version"],
-                record=record,
-                payload=payload,
-                sha256=hashlib.sha256(payload.encode()).hexdigest(),
-                format="json",
-                user=submitter,
-            ),
-            province="42",
-        )
-        assert outcome.outcome == "accepted", outcome.to_result()
+        ingest_accepted(live.db(), submitter, record)
     yield live
     live.stop()
 

@@ -7,12 +7,12 @@ live server, and re-scoring a stored round: exactly the contradicting households
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 
 import pytest
 import requests
+from conftest import json_submission
 
 from scoring import classify
 from survey_forms import validate_household
@@ -120,20 +120,9 @@ def test_json_api_refuses_a_contradicting_area(live_server, household):
 
 def _store_unchecked(db, user, record: dict) -> None:
     """Store as a server before this rule did: the recorded area kept, no area check."""
-    from server.ingest import Submission, ingest
+    from server.ingest import ingest
 
-    payload = json.dumps(record, sort_keys=True)
-    sub = Submission(
-        instance_id=f"uuid:{uuid.uuid4()}",
-        form_id=record["form_id"],
-        form_version=record["form_version"],
-        record=record,
-        payload=payload,
-        sha256=hashlib.sha256(payload.encode()).hexdigest(),
-        format="json",
-        user=user,
-    )
-    assert ingest(db, sub, province="42").outcome == "accepted"
+    assert ingest(db, json_submission(record, user), province="42").outcome == "accepted"
 
 
 def test_rescoring_changes_exactly_the_contradicting_households(

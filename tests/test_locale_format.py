@@ -5,18 +5,16 @@ that replace codes (rounds, statuses, roles, audit details, villages)."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
-import uuid
 
 import pytest
 from click.testing import CliRunner
+from conftest import ingest_accepted
 
 from povcensus import fmt
 from server import labels
-from server.ingest import Submission, ingest
 from server.queries.users import get_user
 
 NBSP = "\u00a0"
@@ -95,22 +93,7 @@ def test_audit_details_are_sentences_not_json():
 
 
 def _submit(db, user, record: dict) -> None:
-    payload = json.dumps(record, sort_keys=True)
-    outcome = ingest(
-        db,
-        Submission(
-            instance_id=f"uuid:{uuid.uuid4()}",
-            form_id=record["form_id"],
-            form_version=record["form_version"],
-            record=record,
-            payload=payload,
-            sha256=hashlib.sha256(payload.encode()).hexdigest(),
-            format="json",
-            user=user,
-        ),
-        province="42",
-    )
-    assert outcome.outcome == "accepted", outcome.to_result()
+    ingest_accepted(db, user, record)
 
 
 @pytest.fixture

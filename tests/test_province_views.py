@@ -4,15 +4,12 @@ and aggregates computed once per change of the round (not on every page view).""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import json
 import re
-import uuid
 
 import pytest
+from conftest import ingest_accepted
 
-from server.ingest import Submission, ingest
 from server.queries.users import get_user
 
 PAGES = (
@@ -25,23 +22,7 @@ PAGES = (
 
 
 def _submit(db, user, record: dict) -> str:
-    payload = json.dumps(record, sort_keys=True)
-    outcome = ingest(
-        db,
-        Submission(
-            instance_id=f"uuid:{uuid.uuid4()}",
-            form_id=record["form_id"],
-            form_version=record["form_version"],
-            record=record,
-            payload=payload,
-            sha256=hashlib.sha256(payload.encode()).hexdigest(),
-            format="json",
-            user=user,
-        ),
-        province="42",
-    )
-    assert outcome.outcome == "accepted", outcome.to_result()
-    return outcome.classification
+    return ingest_accepted(db, user, record).classification
 
 
 @pytest.fixture
