@@ -141,6 +141,7 @@ DETAIL_KEYS = {
     "conflict": {"vi": "Xung đột", "en": "Conflict"},
     "standard": {"vi": "Chuẩn", "en": "Standard"},
     "what": {"vi": "Nội dung", "en": "What"},
+    "bulk": {"vi": "Xác nhận cùng nhiều hộ một lúc", "en": "Confirmed with others at once"},
 }
 DETAIL_VALUES = {
     "kept": {"vi": "giữ nguyên loại", "en": "class kept"},

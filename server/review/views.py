@@ -64,7 +64,6 @@ def _labels() -> dict[str, Any]:
         # numbers in the official's format (20.400, 7,5); template-wide formats are issue14's
         "number": lambda value: (en_number if locale() == "en" else vi_number)(value),
         "has_province": "province.dashboard" in current_app.view_functions,
-        "event_details": explain.event_details,
     }
 
 
