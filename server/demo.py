@@ -230,17 +230,14 @@ def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
         )
         conn.executemany(
             "INSERT INTO household_versions (round_id, household_id, version, submission_id,"
-            " record, classification, created_at) VALUES (?,?,1,?,?,?,?)",
-            [(round_id, r[0], r[4], r[5], r[7], now) for r in rows],
+            " classification, created_at) VALUES (?,?,1,?,?,?)",
+            [(round_id, r[0], r[4], r[7], now) for r in rows],
         )
         conn.executemany(
             "INSERT INTO scores (round_id, household_id, household_version, standard,"
             " standard_version, mode, official, provisional, classification, deprivation_count,"
-            " result, input, scored_at) VALUES (?,?,1,?,?,?,1,?,?,?,?,?,?)",
-            [
-                (round_id, r[0], r[9], r[10], r[11], r[12], r[7], r[13], r[8], r[5], now)
-                for r in rows
-            ],
+            " result, scored_at) VALUES (?,?,1,?,?,?,1,?,?,?,?,?)",
+            [(round_id, r[0], r[9], r[10], r[11], r[12], r[7], r[13], r[8], now) for r in rows],
         )
 
 

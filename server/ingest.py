@@ -539,11 +539,11 @@ def _write_household(
         ],
     )
     conn.execute(
-        "INSERT INTO household_versions (round_id, household_id, version, submission_id, record,"
-        " classification, created_at) VALUES (?,?,?,?,?,?,?)",
-        [round_id, household_id, version, sub.instance_id, record_json, classification, now],
+        "INSERT INTO household_versions (round_id, household_id, version, submission_id,"
+        " classification, created_at) VALUES (?,?,?,?,?,?)",
+        [round_id, household_id, version, sub.instance_id, classification, now],
     )
-    insert_score(conn, round_id, household_id, version, record_json, score, official=True)
+    insert_score(conn, round_id, household_id, version, score, official=True)
 
 
 def insert_score(
@@ -551,16 +551,17 @@ def insert_score(
     round_id: int,
     household_id: str,
     version: int,
-    record_json: str,
     score: dict,
     *,
     official: bool,
 ) -> None:
-    """One score row (household × standard × version × mode); replaces an earlier identical key."""
+    """One score row (household × standard × version × mode); replaces an earlier identical key.
+
+    The scored record is not copied into the row: it is that version's submission (issue 16)."""
     conn.execute(
         "INSERT OR REPLACE INTO scores (round_id, household_id, household_version, standard,"
         " standard_version, mode, official, provisional, classification, deprivation_count,"
-        " result, input, scored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " result, scored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             round_id,
             household_id,
@@ -573,7 +574,6 @@ def insert_score(
             score.get("classification"),
             score.get("deprivation_count"),
             json.dumps(score, default=str),  # ASCII escapes: the fastest path of the encoder
-            record_json,
             utcnow(),
         ],
     )
