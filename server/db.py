@@ -394,6 +394,20 @@ def m062_household_lookup_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX households_household ON households(household_id)")
 
 
+def m063_scores_result_compressed(conn: sqlite3.Connection) -> None:
+    """Issue 16: the deprived indicators get their own column (what the province tables
+    read), and the full result is stored zlib-compressed (≈ 7 KB of JSON → ≈ 2.3 KB); see
+    server.score_result. BLOBs keep their type in the TEXT column, so no table rebuild."""
+    from server.score_result import pack_result_json
+
+    conn.create_function("povcensus_pack_result", 1, pack_result_json, deterministic=True)
+    conn.execute("ALTER TABLE scores ADD COLUMN deprivations TEXT")
+    conn.execute(
+        "UPDATE scores SET deprivations = json_extract(result, '$.deprivations'),"
+        " result = povcensus_pack_result(result) WHERE typeof(result) = 'text'"
+    )
+
+
 # --- seeding ------------------------------------------------------------------------------
 
 _COMMUNE_FIELDS = ("code", "province_code", "province", "name", "kind", "lat", "lon", "area_km2")

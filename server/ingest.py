@@ -39,6 +39,7 @@ from server.db import transaction, utcnow
 from server.queries import forms as form_queries
 from server.queries import rounds as round_queries
 from server.queries.users import User, commune_scope
+from server.score_result import deprivations_json, pack_result
 
 log = logging.getLogger(__name__)
 
@@ -561,7 +562,7 @@ def insert_score(
     conn.execute(
         "INSERT OR REPLACE INTO scores (round_id, household_id, household_version, standard,"
         " standard_version, mode, official, provisional, classification, deprivation_count,"
-        " result, scored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " result, deprivations, scored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             round_id,
             household_id,
@@ -573,7 +574,8 @@ def insert_score(
             _bool(score.get("provisional")),
             score.get("classification"),
             score.get("deprivation_count"),
-            json.dumps(score, default=str),  # ASCII escapes: the fastest path of the encoder
+            pack_result(score),
+            deprivations_json(score),
             utcnow(),
         ],
     )

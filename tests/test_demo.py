@@ -99,6 +99,7 @@ def test_demo_scores_match_the_scoring_path(built):
     import json
 
     from server import scoring_adapter
+    from server.score_result import unpack_result
 
     path, _output = built
     db = connect(path)
@@ -114,7 +115,7 @@ def test_demo_scores_match_the_scoring_path(built):
     for record, klass, standard, result, official, scored, provisional, payload in rows:
         score = scoring_adapter.classify(json.loads(record), standard)
         assert score["classification"] == klass
-        assert json.loads(result) == json.loads(json.dumps(score, default=str))
+        assert unpack_result(result) == json.loads(json.dumps(score, default=str))
         assert record == payload and official == 1 and scored == standard
         assert provisional == int(score["provisional"])
         assert scoring_adapter.load(json.loads(record))[1] == []

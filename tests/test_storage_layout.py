@@ -10,11 +10,14 @@ import uuid
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
 
 from server import db as server_db
 from server import scoring_adapter
 from server.db import connect, transaction, upgrade
 from server.queries.households import get_household, version_record
+from server.score_result import deprivations_json, pack_result, unpack_result
+from tests.strategies import households
 from tests.test_server_openrosa import collect_session, instance, submit
 from tests.test_server_sync import item, push
 
@@ -67,12 +70,19 @@ def test_every_version_record_is_derived_from_its_json_submission(
     assert version_record(db, round_id, record["household_id"], 3) is None
     # The official score of each version is still stored, with its full result.
     scored = db.execute(
-        "SELECT household_version, classification, result FROM scores"
-        " WHERE household_id = ? AND official = 1 ORDER BY household_version",
+        "SELECT household_version, classification, result, typeof(result), deprivations"
+        " FROM scores WHERE household_id = ? AND official = 1 ORDER BY household_version",
         [record["household_id"]],
     ).fetchall()
     assert [row[0] for row in scored] == [1, 2]
-    assert all(json.loads(row[2])["classification"] == row[1] for row in scored)
+    for _version, classification, result, stored_as, deprivations in scored:
+        assert stored_as == "blob"  # compressed
+        full = unpack_result(result)
+        assert full["classification"] == classification
+        assert json.loads(deprivations) == full["deprivations"]
+    # What the JSON API and the review page show of the current score is that full result.
+    current = scoring_adapter.classify(json.loads(stored), full["standard"])
+    assert full == json.loads(json.dumps(current, default=str))
 
 
 def test_version_record_of_an_openrosa_submission(live_server, enumerator_session, household):
@@ -113,7 +123,7 @@ def test_household_lookup_by_id_uses_an_index(live_server, enumerator_session, h
 
 # --- a database of the schema before issue 16, with data in it, migrates in place ---------
 
-OLD_MIGRATIONS = ("m060_", "m061_", "m062_")
+OLD_MIGRATIONS = ("m060_", "m061_", "m062_", "m063_")
 
 
 def _upgrade_to_old_schema(db, monkeypatch) -> None:
@@ -136,7 +146,9 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
     assert errors == []
     record_json = json.dumps({**loaded, "round": "2026"})  # as ingest stored it
     payload = json.dumps(item(record))  # the batch item as received
-    result = json.dumps({"classification": "poor", "deprivation_count": 3})
+    result = json.dumps(
+        {"classification": "poor", "deprivation_count": 2, "deprivations": ["water", "housing"]}
+    )
     with transaction(db) as conn:
         conn.execute(
             "INSERT INTO review_rounds (id, label, province_code, year, kind, standard, opened_at)"
@@ -163,7 +175,7 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
                 "INSERT INTO scores (round_id, household_id, household_version, standard,"
                 " standard_version, mode, official, provisional, classification,"
                 " deprivation_count, result, input, scored_at)"
-                " VALUES (1, ?, 1, ?, '1', 'income', ?, 0, 'poor', 3, ?, ?, 't')",
+                " VALUES (1, ?, 1, ?, '1', 'income', ?, 0, 'poor', 2, ?, ?, 't')",
                 [record["household_id"], standard, official, result, record_json],
             )
     persons_before = db.execute("SELECT count(*) FROM persons").fetchone()[0]
@@ -175,14 +187,22 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
         "m060_scores_without_input",
         "m061_versions_point_at_submissions",
         "m062_household_lookup_index",
+        "m063_scores_result_compressed",
     ]
     assert "input" not in columns(db, "scores")
     assert "record" not in columns(db, "household_versions")
     kept = db.execute(
-        "SELECT standard, official, classification, deprivation_count, result FROM scores"
-        " ORDER BY standard"
+        "SELECT standard, official, classification, deprivation_count, deprivations,"
+        " typeof(result) FROM scores ORDER BY standard"
     ).fetchall()
-    assert kept == [("vn-2022", 1, "poor", 3, result), ("vn-2027", 0, "poor", 3, result)]
+    deprived = '["water","housing"]'
+    assert kept == [
+        ("vn-2022", 1, "poor", 2, deprived, "blob"),
+        ("vn-2027", 0, "poor", 2, deprived, "blob"),
+    ]
+    stored = [row[0] for row in db.execute("SELECT result FROM scores")]
+    assert [unpack_result(value) for value in stored] == [json.loads(result)] * 2
+    assert sum(map(len, stored)) < 2 * len(result)
     assert db.execute("SELECT * FROM household_versions").fetchall() == [
         (1, record["household_id"], 1, "sub-1", "poor", "t")
     ]
@@ -191,3 +211,28 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
     assert db.execute("SELECT count(*) FROM persons").fetchone()[0] == persons_before
     assert version_record(db, 1, record["household_id"], 1) == json.loads(record_json)
     assert upgrade(db) == []  # applied once
+
+
+# --- the compressed result is the result ----------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(record=households())
+def test_stored_result_reads_back_as_computed(record):
+    """Over random households and every standard: what is stored (compressed) reads back as
+    the result computed at ingest, explanations included, and the deprivations column is what
+    SQLite's json_extract gives from the full result."""
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    for standard in ("vn-2022", "vn-2027"):
+        try:
+            score = scoring_adapter.classify(record, standard)
+        except scoring_adapter.Unscorable:
+            continue
+        as_json = json.loads(json.dumps(score, default=str))
+        assert unpack_result(pack_result(score)) == as_json
+        extracted = conn.execute(
+            "SELECT json_extract(?, '$.deprivations')", [json.dumps(as_json)]
+        ).fetchone()[0]
+        assert deprivations_json(score) == extracted

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from server import scoring_adapter
 from server.db import transaction, utcnow
+from server.score_result import unpack_result
 
 
 def get_household(
@@ -106,7 +107,7 @@ def scores_for(db: sqlite_utils.Database, round_id: int, household_id: str) -> l
         " ORDER BY household_version DESC, official DESC, standard",
         [round_id, household_id],
     )
-    return [{**row, "result": json.loads(row["result"])} for row in rows]
+    return [{**row, "result": unpack_result(row["result"])} for row in rows]
 
 
 def list_quarantine(
