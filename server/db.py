@@ -396,8 +396,9 @@ def m062_household_lookup_index(conn: sqlite3.Connection) -> None:
 
 def m063_scores_result_compressed(conn: sqlite3.Connection) -> None:
     """Issue 16: the deprived indicators get their own column (what the province tables
-    read), and the full result is stored zlib-compressed (≈ 7 KB of JSON → ≈ 2.3 KB); see
-    server.score_result. BLOBs keep their type in the TEXT column, so no table rebuild."""
+    read), and the full result is stored compressed (≈ 7 KB of JSON → ≈ 0.4 KB, zlib with a
+    preset dictionary; see server.score_result). BLOBs keep their type in the TEXT column, so
+    no table rebuild."""
     from server.score_result import pack_result_json
 
     conn.create_function("povcensus_pack_result", 1, pack_result_json, deterministic=True)

@@ -16,7 +16,7 @@ from server import db as server_db
 from server import scoring_adapter
 from server.db import connect, transaction, upgrade
 from server.queries.households import get_household, version_record
-from server.score_result import deprivations_json, pack_result, unpack_result
+from server.score_result import deprivations_json, pack_result, result_json, unpack_result
 from tests.strategies import households
 from tests.test_server_openrosa import collect_session, instance, submit
 from tests.test_server_sync import item, push
@@ -231,8 +231,16 @@ def test_stored_result_reads_back_as_computed(record):
         except scoring_adapter.Unscorable:
             continue
         as_json = json.loads(json.dumps(score, default=str))
-        assert unpack_result(pack_result(score)) == as_json
+        packed = pack_result(score)
+        assert unpack_result(packed) == as_json
+        assert len(packed) * 4 < len(result_json(score))  # the point of storing it packed
         extracted = conn.execute(
             "SELECT json_extract(?, '$.deprivations')", [json.dumps(as_json)]
         ).fetchone()[0]
         assert deprivations_json(score) == extracted
+
+
+def test_a_stored_result_of_an_unknown_format_is_refused_clearly():
+    with pytest.raises(ValueError, match="unknown stored score result format"):
+        unpack_result(b"\x09" + pack_result({"classification": "poor"})[1:])
+    assert unpack_result('{"classification": "poor"}') == {"classification": "poor"}
