@@ -376,6 +376,39 @@ def rebuild_person_index(conn: sqlite3.Connection) -> None:
     )
 
 
+def m060_scores_without_input(conn: sqlite3.Connection) -> None:
+    """Issue 16: a score row no longer keeps a copy of its input record (3–5 KB each, never
+    read): the scored version's record is the household's submission, stored verbatim."""
+    conn.execute("ALTER TABLE scores DROP COLUMN input")
+
+
+def m061_versions_point_at_submissions(conn: sqlite3.Connection) -> None:
+    """Issue 16: a household version points at its submission (`submission_id`, kept since
+    m001) instead of holding another copy of the record (never read)."""
+    conn.execute("ALTER TABLE household_versions DROP COLUMN record")
+
+
+def m062_household_lookup_index(conn: sqlite3.Connection) -> None:
+    """Issue 16: `GET /api/v1/households/<id>` finds a household in any round by its id; the
+    primary key starts with the round, so without this index the lookup scans the table."""
+    conn.execute("CREATE INDEX households_household ON households(household_id)")
+
+
+def m063_scores_result_compressed(conn: sqlite3.Connection) -> None:
+    """Issue 16: the deprived indicators get their own column (what the province tables
+    read), and the full result is stored compressed (≈ 7 KB of JSON → ≈ 0.4 KB, zlib with a
+    preset dictionary; see server.score_result). BLOBs keep their type in the TEXT column, so
+    no table rebuild."""
+    from server.score_result import pack_result_json
+
+    conn.create_function("povcensus_pack_result", 1, pack_result_json, deterministic=True)
+    conn.execute("ALTER TABLE scores ADD COLUMN deprivations TEXT")
+    conn.execute(
+        "UPDATE scores SET deprivations = json_extract(result, '$.deprivations'),"
+        " result = povcensus_pack_result(result) WHERE typeof(result) = 'text'"
+    )
+
+
 # --- seeding ------------------------------------------------------------------------------
 
 _COMMUNE_FIELDS = ("code", "province_code", "province", "name", "kind", "lat", "lon", "area_km2")

@@ -156,6 +156,7 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
     """Each record scored by the server's scoring path and serialised, as the row values
     `_store_chunk` writes (in worker processes for large demos: this is the CPU-heavy part)."""
     from server import scoring_adapter
+    from server.score_result import deprivations_json, pack_result
 
     rows = []
     for record in records:
@@ -173,12 +174,13 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
                 payload,
                 hashlib.sha256(payload.encode()).hexdigest(),
                 score.get("classification"),
-                json.dumps(score, default=str),
+                pack_result(score),
                 score.get("standard"),
                 score.get("standard_version"),
                 score.get("mode", "income"),
                 None if provisional is None else int(bool(provisional)),
                 score.get("deprivation_count"),
+                deprivations_json(score),
             )
         )
     return rows
@@ -230,15 +232,15 @@ def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
         )
         conn.executemany(
             "INSERT INTO household_versions (round_id, household_id, version, submission_id,"
-            " record, classification, created_at) VALUES (?,?,1,?,?,?,?)",
-            [(round_id, r[0], r[4], r[5], r[7], now) for r in rows],
+            " classification, created_at) VALUES (?,?,1,?,?,?)",
+            [(round_id, r[0], r[4], r[7], now) for r in rows],
         )
         conn.executemany(
             "INSERT INTO scores (round_id, household_id, household_version, standard,"
             " standard_version, mode, official, provisional, classification, deprivation_count,"
-            " result, input, scored_at) VALUES (?,?,1,?,?,?,1,?,?,?,?,?,?)",
+            " result, deprivations, scored_at) VALUES (?,?,1,?,?,?,1,?,?,?,?,?,?)",
             [
-                (round_id, r[0], r[9], r[10], r[11], r[12], r[7], r[13], r[8], r[5], now)
+                (round_id, r[0], r[9], r[10], r[11], r[12], r[7], r[13], r[8], r[14], now)
                 for r in rows
             ],
         )

@@ -39,6 +39,7 @@ from server.db import transaction, utcnow
 from server.queries import forms as form_queries
 from server.queries import rounds as round_queries
 from server.queries.users import User, commune_scope
+from server.score_result import deprivations_json, pack_result
 
 log = logging.getLogger(__name__)
 
@@ -539,11 +540,11 @@ def _write_household(
         ],
     )
     conn.execute(
-        "INSERT INTO household_versions (round_id, household_id, version, submission_id, record,"
-        " classification, created_at) VALUES (?,?,?,?,?,?,?)",
-        [round_id, household_id, version, sub.instance_id, record_json, classification, now],
+        "INSERT INTO household_versions (round_id, household_id, version, submission_id,"
+        " classification, created_at) VALUES (?,?,?,?,?,?)",
+        [round_id, household_id, version, sub.instance_id, classification, now],
     )
-    insert_score(conn, round_id, household_id, version, record_json, score, official=True)
+    insert_score(conn, round_id, household_id, version, score, official=True)
 
 
 def insert_score(
@@ -551,16 +552,17 @@ def insert_score(
     round_id: int,
     household_id: str,
     version: int,
-    record_json: str,
     score: dict,
     *,
     official: bool,
 ) -> None:
-    """One score row (household × standard × version × mode); replaces an earlier identical key."""
+    """One score row (household × standard × version × mode); replaces an earlier identical key.
+
+    The scored record is not copied into the row: it is that version's submission (issue 16)."""
     conn.execute(
         "INSERT OR REPLACE INTO scores (round_id, household_id, household_version, standard,"
         " standard_version, mode, official, provisional, classification, deprivation_count,"
-        " result, input, scored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " result, deprivations, scored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             round_id,
             household_id,
@@ -572,8 +574,8 @@ def insert_score(
             _bool(score.get("provisional")),
             score.get("classification"),
             score.get("deprivation_count"),
-            json.dumps(score, default=str),  # ASCII escapes: the fastest path of the encoder
-            record_json,
+            pack_result(score),
+            deprivations_json(score),
             utcnow(),
         ],
     )

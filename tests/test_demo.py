@@ -99,11 +99,12 @@ def test_demo_scores_match_the_scoring_path(built):
     import json
 
     from server import scoring_adapter
+    from server.score_result import unpack_result
 
     path, _output = built
     db = connect(path)
     rows = db.execute(
-        "SELECT h.record, h.classification, r.standard, s.result, s.input, s.official,"
+        "SELECT h.record, h.classification, r.standard, s.result, s.official,"
         " s.standard, s.provisional, sub.payload FROM households h"
         " JOIN review_rounds r ON r.id = h.round_id JOIN scores s ON s.round_id = h.round_id"
         " AND s.household_id = h.household_id AND s.household_version = h.version"
@@ -111,11 +112,11 @@ def test_demo_scores_match_the_scoring_path(built):
         " ORDER BY h.household_id LIMIT 40"
     ).fetchall()
     assert len(rows) == 40
-    for record, klass, standard, result, given, official, scored, provisional, payload in rows:
+    for record, klass, standard, result, official, scored, provisional, payload in rows:
         score = scoring_adapter.classify(json.loads(record), standard)
         assert score["classification"] == klass
-        assert json.loads(result) == json.loads(json.dumps(score, default=str))
-        assert given == record == payload and official == 1 and scored == standard
+        assert unpack_result(result) == json.loads(json.dumps(score, default=str))
+        assert record == payload and official == 1 and scored == standard
         assert provisional == int(score["provisional"])
         assert scoring_adapter.load(json.loads(record))[1] == []
 

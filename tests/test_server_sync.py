@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from offline_sync.protocol import BATCH_PATH, MAX_BATCH_ITEMS, ME_PATH, PULL_PATH
+from server.score_result import unpack_result
 
 
 def item(record: dict, *, base: str | None = None, item_id: str | None = None) -> dict:
@@ -69,7 +70,7 @@ def test_accepted_then_retry_is_duplicate_and_stored_once(live_server, enumerato
         .fetchall()
     )
     assert [(s, o) for s, o, _ in score] == [("vn-2022", 1)]
-    assert json.loads(score[0][2])["classification"] == result["classification"]
+    assert unpack_result(score[0][2])["classification"] == result["classification"]
 
 
 def test_same_id_other_content_is_quarantined_conflict(live_server, enumerator, household):

@@ -7,7 +7,9 @@ from typing import Any
 
 import sqlite_utils
 
+from server import scoring_adapter
 from server.db import transaction, utcnow
+from server.score_result import unpack_result
 
 
 def get_household(
@@ -50,12 +52,52 @@ def list_households(
 
 
 def household_versions(db: sqlite_utils.Database, round_id: int, household_id: str) -> list[dict]:
+    """The household's versions in the round, oldest first. A version holds no copy of its
+    record (issue 16): `version_record` derives it from the version's stored submission."""
     return list(
         db.query(
             "SELECT * FROM household_versions WHERE round_id = ? AND household_id = ? ORDER BY version",
             [round_id, household_id],
         )
     )
+
+
+def version_record(
+    db: sqlite_utils.Database, round_id: int, household_id: str, version: int
+) -> dict[str, Any] | None:
+    """The record of one version as ingest stored it, derived from the raw submission the
+    version points at (JSON batch item, bare JSON record, or XForm instance), read the way
+    ingest read it; None when there is no such version."""
+    row = db.execute(
+        "SELECT s.format, s.payload, r.label FROM household_versions v"
+        " JOIN submissions s ON s.household_id = v.household_id"
+        " AND s.instance_id = v.submission_id AND s.round_id = v.round_id"
+        " JOIN review_rounds r ON r.id = v.round_id"
+        " WHERE v.round_id = ? AND v.household_id = ? AND v.version = ?",
+        [round_id, household_id, version],
+    ).fetchone()
+    if row is None:
+        return None
+    payload_format, payload, round_label = row
+    record, errors = scoring_adapter.load(_raw_record(payload_format, payload))
+    if errors:  # it passed this very check when it was stored
+        raise ValueError(
+            f"stored submission of {household_id} v{version} no longer loads: {errors}"
+        )
+    record["round"] = round_label
+    return record
+
+
+def _raw_record(payload_format: str, payload: str) -> dict[str, Any]:
+    if payload_format == "xml":
+        from survey_forms.xform import instance_to_household
+
+        household = instance_to_household(payload.encode("utf-8"), check_version=False)
+        household.pop("meta", None)
+        return household
+    item = json.loads(payload)
+    # A batch item is an envelope around the record; `povcensus demo` stores the bare record.
+    return item["record"] if isinstance(item.get("record"), dict) else item
 
 
 def scores_for(db: sqlite_utils.Database, round_id: int, household_id: str) -> list[dict]:
@@ -65,7 +107,7 @@ def scores_for(db: sqlite_utils.Database, round_id: int, household_id: str) -> l
         " ORDER BY household_version DESC, official DESC, standard",
         [round_id, household_id],
     )
-    return [{**row, "result": json.loads(row["result"])} for row in rows]
+    return [{**row, "result": unpack_result(row["result"])} for row in rows]
 
 
 def list_quarantine(

@@ -93,7 +93,7 @@ def household_frame(
     head's ethnicity, area, members; plus `mpi_c` (global MPI deprivation score) when known."""
     rows = db.execute(
         "SELECT h.household_id, h.commune_code, h.classification, "
-        f"{FINAL_CLASS_SQL}, {STATUS_SQL}, json_extract(s.result, '$.deprivations'), h.record"
+        f"{FINAL_CLASS_SQL}, {STATUS_SQL}, s.deprivations, h.record"
         f" FROM households h{DECISION_JOIN}"
         " LEFT JOIN scores s ON s.round_id = h.round_id AND s.household_id = h.household_id"
         " AND s.household_version = h.version AND s.official = 1"

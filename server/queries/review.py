@@ -25,6 +25,7 @@ import sqlite_utils
 from server.db import transaction, utcnow
 from server.queries.households import add_change
 from server.queries.persons import commune_duplicates
+from server.score_result import unpack_result
 
 CLASSES = ("poor", "near_poor", "average", "not_poor")
 DECISIONS = ("confirmed", "returned", "overridden", "resurvey")
@@ -268,7 +269,7 @@ def official_score(db, round_id: int, household_id: str, version: int) -> dict[s
         " AND household_version = ? AND official = 1 ORDER BY mode LIMIT 1",
         [round_id, household_id, version],
     ).fetchone()
-    return json.loads(row[0]) if row else None
+    return unpack_result(row[0]) if row else None
 
 
 def _versions(db, round_id: int, household_id: str) -> list[dict[str, Any]]:

@@ -49,18 +49,10 @@ def rescore_round(
         for household_id, version, record_json in rows[start : start + CHUNK]:
             score = scoring_adapter.classify(json.loads(record_json), standard, mode=mode)
             counts[score.get("classification")] = counts.get(score.get("classification"), 0) + 1
-            scored.append((household_id, version, record_json, score))
+            scored.append((household_id, version, score))
         with transaction(db) as conn:
-            for household_id, version, record_json, score in scored:
-                insert_score(
-                    conn,
-                    review_round["id"],
-                    household_id,
-                    version,
-                    record_json,
-                    score,
-                    official=False,
-                )
+            for household_id, version, score in scored:
+                insert_score(conn, review_round["id"], household_id, version, score, official=False)
         if on_progress:
             on_progress(min(start + CHUNK, len(rows)), len(rows))
     return counts
