@@ -6,14 +6,10 @@ XLSX download holds the same numbers. Screenshots go to /tmp/province-*.png."""
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from browser_support import SHOTS, needs_chromium
+from browser_support import SHOTS, needs_chromium, running_demo
 
 pytestmark = needs_chromium
 
@@ -21,39 +17,8 @@ pytestmark = needs_chromium
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo-browser")
-    database = folder / "demo.sqlite3"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "povcensus",
-            "demo",
-            "--households",
-            "690",
-            "--port",
-            "0",
-            "--db",
-            str(database),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=folder,
-        env={**os.environ, "POVCENSUS_INSTANCE_PATH": str(folder)},
-    )
-    url = None
-    for line in process.stdout:
-        if "serving on" in line:
-            url = line.strip().rsplit(" ", 1)[-1]
-            break
-    assert url, "povcensus demo did not start"
-    yield url, database
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+    with running_demo(folder, households=690) as url:
+        yield url, folder / "demo.sqlite3"
 
 
 def _poorest(database: Path) -> str:

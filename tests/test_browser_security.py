@@ -5,52 +5,16 @@ another site cannot frame our pages."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
-from browser_support import needs_chromium
+from browser_support import needs_chromium, running_demo
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo-csp")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "povcensus",
-            "demo",
-            "--households",
-            "300",
-            "--port",
-            "0",
-            "--db",
-            str(folder / "demo.sqlite3"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=folder,
-        env={**os.environ, "POVCENSUS_INSTANCE_PATH": str(folder)},
-    )
-    url = None
-    for line in process.stdout:
-        if "serving on" in line:
-            url = line.strip().rsplit(" ", 1)[-1]
-            break
-    assert url, "povcensus demo did not start"
-    yield url
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+    with running_demo(tmp_path_factory.mktemp("demo-csp"), households=300) as url:
+        yield url
 
 
 def violations_of(page) -> list[str]:
