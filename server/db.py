@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,18 @@ def connect(path: str | Path, *, busy_timeout_ms: int = 30_000, synchronous: str
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA wal_autocheckpoint=10000")
+    # Packed records and payloads (server.packing) as text, for ad-hoc SQL and reports:
+    # json_extract(unpacked(record), '$.village'). The server's own queries read columns.
+    conn.create_function("unpacked", 1, _unpacked_or_null, deterministic=True)
     db = sqlite_utils.Database(conn)
     db.povcensus_path = str(path)  # for the cross-process write lock
     return db
+
+
+def _unpacked_or_null(stored: bytes | str | None) -> str | None:
+    from server.packing import unpack_text
+
+    return None if stored is None else unpack_text(stored)
 
 
 def open_app_db(app: Flask) -> sqlite_utils.Database:
@@ -199,8 +209,21 @@ def applied_migrations(db: sqlite_utils.Database) -> list[str]:
     return [row[0] for row in db.execute("SELECT name FROM schema_version ORDER BY rowid")]
 
 
-def upgrade(db: sqlite_utils.Database) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied now."""
+def upgrade(
+    db: sqlite_utils.Database, progress: Callable[[str, int, int], None] | None = None
+) -> list[str]:
+    """Apply every migration not yet recorded, then finish any data conversion (see
+    `CONVERSIONS`); returns the names of the migrations applied now.
+
+    `progress(conversion, done, total)` is called after each batch of a conversion; by default
+    a progress bar is shown on stderr when a conversion has work to do."""
+    applied = _apply_migrations(db)
+    for conversion in CONVERSIONS:
+        run_conversion(db, conversion, progress)
+    return applied
+
+
+def _apply_migrations(db: sqlite_utils.Database) -> list[str]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
@@ -328,9 +351,9 @@ def m020_form_versions(conn: sqlite3.Connection) -> None:
     )
 
 
-# Members of every current household, kept by triggers from `households.record` (so every
-# writer — ingest, demo, a restore — keeps it right) and rebuilt from it by m030: a derived
-# index for the duplicate-person check (survey_forms.persons), never a copy to edit.
+# Members of every current household: a derived index for the duplicate-person check
+# (survey_forms.persons), never a copy to edit. Kept by triggers from `households.record`
+# until m064; since then written with the household by server.household_rows.
 _PERSONS_FROM = """SELECT h.round_id, h.household_id, h.commune_code,
     json_extract(m.value, '$.member_no'), json_extract(m.value, '$.name'),
     json_extract(m.value, '$.birth_year'), json_extract(m.value, '$.citizen_id')
@@ -367,13 +390,15 @@ def m030_person_index(conn: sqlite3.Connection) -> None:
 
 def rebuild_person_index(conn: sqlite3.Connection) -> None:
     """Recompute `persons` from the households' records (it is derived: nothing is lost)."""
+    from server.household_rows import person_rows, record_of
+
     conn.execute("DELETE FROM persons")
-    conn.execute(
-        "INSERT INTO persons "
-        + _PERSONS_FROM.format(record="h.record").replace(
-            "FROM json_each", "FROM households h, json_each"
+    found = conn.execute("SELECT round_id, household_id, commune_code, record FROM households")
+    while rows := found.fetchmany(1_000):
+        conn.executemany(
+            "INSERT INTO persons VALUES (?,?,?,?,?,?,?)",
+            [row for r in rows for row in person_rows(r[0], r[1], r[2], record_of(r[3]))],
         )
-    )
 
 
 def m060_scores_without_input(conn: sqlite3.Connection) -> None:
@@ -398,15 +423,166 @@ def m063_scores_result_compressed(conn: sqlite3.Connection) -> None:
     """Issue 16: the deprived indicators get their own column (what the province tables
     read), and the full result is stored compressed (≈ 7 KB of JSON → ≈ 0.4 KB, zlib with a
     preset dictionary; see server.score_result). BLOBs keep their type in the TEXT column, so
-    no table rebuild."""
+    no table rebuild. The rows are converted by the `scores_packed` conversion."""
+    conn.execute("ALTER TABLE scores ADD COLUMN deprivations TEXT")
+
+
+def m064_households_projection(conn: sqlite3.Connection) -> None:
+    """Issue 16: the household row keeps, in plain columns, what the queue filters and sorts on
+    (village, head's name, address), and its validated record packed (≈ 2.7 KB → ≈ 0.25 KB,
+    server.packing) — rows are converted by the `households_packed` conversion. SQL can no
+    longer read the packed record, so the `persons` index is written by the code that writes
+    a household (server.household_rows) instead of by triggers, and the queue's indexes on the
+    record's JSON are replaced by indexes on the columns."""
+    for column in PROJECTION:
+        conn.execute(f"ALTER TABLE households ADD COLUMN {column} TEXT")
+    for trigger in ("insert", "update", "delete"):
+        conn.execute(f"DROP TRIGGER IF EXISTS households_persons_{trigger}")
+    _drop_record_expression_indexes(conn)
+    conn.execute("CREATE INDEX households_village ON households(round_id, commune_code, village)")
+    conn.execute("CREATE INDEX households_head ON households(round_id, commune_code, head_name)")
+
+
+def m065_submissions_packed(conn: sqlite3.Connection) -> None:
+    """Issue 16: raw submissions are stored packed (lossless; ≈ 4 KB of ODK XML or 2.8 KB of
+    JSON → ≈ 0.25 KB, server.packing), converted by the `submissions_packed` conversion. The
+    payload still unpacks to exactly the bytes received; its sha256 is unchanged."""
+
+
+def _drop_record_expression_indexes(conn: sqlite3.Connection) -> None:
+    # Created by review.m002 (on json_extract of the record): SQLite would evaluate them on
+    # every write of a packed record, and fail.
+    conn.execute("DROP INDEX IF EXISTS review_households_village")
+    conn.execute("DROP INDEX IF EXISTS review_households_head")
+
+
+# --- data conversions ---------------------------------------------------------------------
+#
+# Converting every row of a large table (4 million households) in one migration would hold
+# the write lock for half an hour and start again from nothing after an interruption. So a
+# migration changes the schema only, and its rows are converted afterwards in batches by row
+# id, each batch in its own transaction together with the position reached
+# (`migration_progress`): an interrupted conversion resumes where it stopped. Every reader
+# accepts both the old and the new form of a row (a half-converted file stays readable, by
+# `povcensus backup` for instance); the server starts serving once every conversion is done.
+
+PROJECTION = ("village", "head_name", "address")  # households' plain columns, from the record
+CONVERSION_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """Rows of `table` converted by `sql` (parameters: first and last+1 of the `key` column);
+    `wrap`: lift the submissions' append-only guard inside each batch."""
+
+    name: str
+    table: str
+    key: str
+    sql: str
+    wrap: bool = False
+
+
+_SUBMISSIONS_NO_UPDATE = (
+    "CREATE TRIGGER submissions_no_update BEFORE UPDATE ON submissions"
+    "\n    BEGIN SELECT RAISE(ABORT, 'submissions are append-only'); END"
+)
+
+CONVERSIONS = (
+    Conversion(
+        "scores_packed",
+        "scores",
+        "id",
+        "UPDATE scores SET deprivations = json_extract(result, '$.deprivations'),"
+        " result = povcensus_pack_result(result)"
+        " WHERE id >= ? AND id < ? AND typeof(result) = 'text'",
+    ),
+    Conversion(
+        "households_packed",
+        "households",
+        "rowid",
+        "UPDATE households SET "
+        + ", ".join(f"{column} = json_extract(record, '$.{column}')" for column in PROJECTION)
+        + ", record = povcensus_pack_text(record)"
+        " WHERE rowid >= ? AND rowid < ? AND typeof(record) = 'text'",
+    ),
+    Conversion(
+        "submissions_packed",
+        "submissions",
+        "seq",
+        "UPDATE submissions SET payload = povcensus_pack_text(payload)"
+        " WHERE seq >= ? AND seq < ? AND typeof(payload) = 'text'",
+        wrap=True,  # submissions are append-only: the guard is lifted inside the batch only
+    ),
+)
+
+
+def run_conversion(
+    db: sqlite_utils.Database,
+    conversion: Conversion,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> None:
+    """Convert the rows of one conversion not converted yet, in batches (resumable)."""
+    from server.packing import pack_text
     from server.score_result import pack_result_json
 
-    conn.create_function("povcensus_pack_result", 1, pack_result_json, deterministic=True)
-    conn.execute("ALTER TABLE scores ADD COLUMN deprivations TEXT")
-    conn.execute(
-        "UPDATE scores SET deprivations = json_extract(result, '$.deprivations'),"
-        " result = povcensus_pack_result(result) WHERE typeof(result) = 'text'"
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS migration_progress (name TEXT PRIMARY KEY,"
+        " next_id INTEGER NOT NULL DEFAULT 0, finished_at TEXT)"
     )
+    found = db.execute(
+        "SELECT next_id, finished_at FROM migration_progress WHERE name = ?", [conversion.name]
+    ).fetchone()
+    if found and found[1]:
+        return
+    first, last = db.execute(
+        f"SELECT min({conversion.key}), max({conversion.key}) FROM {conversion.table}"
+    ).fetchone()
+    start = found[0] if found else (first or 0)
+    conn = db.conn
+    conn.create_function("povcensus_pack_text", 1, pack_text, deterministic=True)
+    conn.create_function("povcensus_pack_result", 1, pack_result_json, deterministic=True)
+    total = max(0, (last or 0) - start + 1)
+    report = progress or (_progress_bar() if total > 10 * CONVERSION_BATCH else None)
+    while last is not None and start <= last:
+        end = start + CONVERSION_BATCH
+        with transaction(db) as conn:
+            if conversion.wrap:
+                conn.execute("DROP TRIGGER submissions_no_update")
+            conn.execute(conversion.sql, [start, end])
+            if conversion.wrap:
+                conn.execute(_SUBMISSIONS_NO_UPDATE)
+            _mark(conn, conversion.name, end, None)
+        start = end
+        if report:
+            report(conversion.name, min(end, last + 1) - (last + 1 - total), total)
+    with transaction(db) as conn:
+        _mark(conn, conversion.name, start, utcnow())
+
+
+def _mark(conn: sqlite3.Connection, name: str, next_id: int, finished_at: str | None) -> None:
+    conn.execute(
+        "INSERT INTO migration_progress (name, next_id, finished_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET next_id = excluded.next_id,"
+        " finished_at = excluded.finished_at",
+        [name, next_id, finished_at],
+    )
+
+
+def _progress_bar() -> Callable[[str, int, int], None]:
+    """A progress bar per conversion on stderr (tqdm), for `db upgrade` and a server start."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def report(name: str, done: int, total: int) -> None:
+        if name not in bars:
+            bars[name] = tqdm(total=total, desc=f"converting {name}", unit="rows", leave=True)
+        bar = bars[name]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report
 
 
 # --- seeding ------------------------------------------------------------------------------

@@ -24,8 +24,6 @@ come from one generator.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import random
 import signal
@@ -156,13 +154,26 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
     """Each record scored by the server's scoring path and serialised, as the row values
     `_store_chunk` writes (in worker processes for large demos: this is the CPU-heavy part)."""
     from server import scoring_adapter
+    from server.api import _payload_and_hash
+    from server.household_rows import household_columns, person_rows
+    from server.packing import pack_record, pack_text
     from server.score_result import deprivations_json, pack_result
 
     rows = []
     for record in records:
         record = {**record, "round": label}
         score = scoring_adapter.classify(record, standard)
-        payload = json.dumps(record, sort_keys=True)
+        instance_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}"
+        payload, sha256 = _payload_and_hash(  # stored as the sync API stores a JSON item
+            {
+                "base": None,
+                "form_id": record["form_id"],
+                "form_version": record["form_version"],
+                "household_id": record["household_id"],
+                "id": instance_id,
+                "record": record,
+            }
+        )
         provisional = score.get("provisional")
         rows.append(
             (
@@ -170,9 +181,9 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
                 record["commune_code"],
                 record["form_id"],
                 record["form_version"],
-                f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}",
-                payload,
-                hashlib.sha256(payload.encode()).hexdigest(),
+                instance_id,
+                pack_text(payload),
+                sha256,
                 score.get("classification"),
                 pack_result(score),
                 score.get("standard"),
@@ -181,6 +192,9 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
                 None if provisional is None else int(bool(provisional)),
                 score.get("deprivation_count"),
                 deprivations_json(score),
+                pack_record(record),
+                household_columns(record),
+                person_rows(0, record["household_id"], record["commune_code"], record),
             )
         )
     return rows
@@ -214,7 +228,7 @@ def _ingest(db, records: list[dict], review_round: dict, submitter, progress: Pr
 
 
 def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
-    from server.db import transaction, utcnow
+    from server.db import PROJECTION, transaction, utcnow
 
     now = utcnow()
     with transaction(db) as conn:
@@ -226,9 +240,13 @@ def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
         )
         conn.executemany(
             "INSERT INTO households (round_id, household_id, commune_code, version,"
-            " submission_id, record, classification, status, updated_at)"
-            " VALUES (?,?,?,1,?,?,?,'submitted',?)",
-            [(round_id, r[0], r[1], r[4], r[5], r[7], now) for r in rows],
+            f" submission_id, record, classification, status, updated_at, {', '.join(PROJECTION)})"
+            f" VALUES (?,?,?,1,?,?,?,'submitted',?, {', '.join('?' * len(PROJECTION))})",
+            [(round_id, r[0], r[1], r[4], r[15], r[7], now, *r[16]) for r in rows],
+        )
+        conn.executemany(  # person rows were made with round 0 in the worker
+            "INSERT INTO persons VALUES (?,?,?,?,?,?,?)",
+            [(round_id, *person[1:]) for r in rows for person in r[17]],
         )
         conn.executemany(
             "INSERT INTO household_versions (round_id, household_id, version, submission_id,"
@@ -325,7 +343,7 @@ def _recognise(db, review_round, code: str, user_id: int, today: date) -> None:
     villages = [
         r[0]
         for r in db.execute(
-            "SELECT DISTINCT json_extract(record, '$.village') FROM households"
+            "SELECT DISTINCT village FROM households"
             " WHERE round_id = ? AND commune_code = ? ORDER BY 1",
             [review_round["id"], code],
         )

@@ -25,7 +25,6 @@ Validation and scoring (the slow, CPU-bound part) run before the write lock is t
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from dataclasses import dataclass, field
@@ -36,6 +35,8 @@ import sqlite_utils
 from offline_sync.protocol import ACCEPTED, CONFLICT, DUPLICATE, REJECTED
 from server import scoring_adapter
 from server.db import transaction, utcnow
+from server.household_rows import upsert_household
+from server.packing import pack_text
 from server.queries import forms as form_queries
 from server.queries import rounds as round_queries
 from server.queries.users import User, commune_scope
@@ -502,7 +503,7 @@ def _insert_submission(conn, sub: Submission, household_id: str, round_id: int, 
             sub.instance_id,
             sub.form_version,
             sub.format,
-            sub.payload,
+            pack_text(sub.payload),
             sub.sha256,
             sub.base_id,
             household_id,
@@ -519,25 +520,15 @@ def _write_household(
 ) -> None:
     """The household's new current state, its history row and its official score."""
     household_id = record["household_id"]
-    record_json = json.dumps(record)  # ASCII escapes: the fastest path of the encoder
     classification = score.get("classification")
-    conn.execute(
-        "INSERT INTO households (round_id, household_id, commune_code, version, submission_id,"
-        " record, classification, status, updated_at) VALUES (?,?,?,?,?,?,?, 'submitted', ?)"
-        " ON CONFLICT (round_id, household_id) DO UPDATE SET commune_code = excluded.commune_code,"
-        " version = excluded.version, submission_id = excluded.submission_id,"
-        " record = excluded.record, classification = excluded.classification,"
-        " status = 'submitted', updated_at = excluded.updated_at",
-        [
-            round_id,
-            household_id,
-            record["commune_code"],
-            version,
-            sub.instance_id,
-            record_json,
-            classification,
-            now,
-        ],
+    upsert_household(
+        conn,
+        round_id=round_id,
+        record=record,
+        version=version,
+        submission_id=sub.instance_id,
+        classification=classification,
+        updated_at=now,
     )
     conn.execute(
         "INSERT INTO household_versions (round_id, household_id, version, submission_id,"

@@ -115,7 +115,7 @@ def test_decide_and_next_keeps_the_village_filter_across_five_households(live_se
     assert all("Đã xác nhận" in rows.nth(i).inner_text() for i in range(5))
     statuses = dict(
         live_server.db().execute(
-            "SELECT json_extract(record, '$.head_name'), status FROM households"
+            "SELECT json_extract(unpacked(record), '$.head_name'), status FROM households"
             " WHERE commune_code = ?",
             [commune],
         )
@@ -187,7 +187,7 @@ def test_an_expired_form_keeps_the_typed_reason(short_token_server, browser):
     status = (
         short_token_server.db()
         .execute(
-            "SELECT status FROM households WHERE json_extract(record, '$.head_name') = ?",
+            "SELECT status FROM households WHERE json_extract(unpacked(record), '$.head_name') = ?",
             ["Hoàng Văn Chậm"],
         )
         .fetchone()[0]

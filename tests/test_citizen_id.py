@@ -132,7 +132,9 @@ def test_openrosa_round_trip_and_refusal(live_server, household):
     assert submit(xml).status_code == 201
     stored = (
         live_server.db()
-        .execute("SELECT record FROM households WHERE household_id = ?", [good["household_id"]])
+        .execute(
+            "SELECT unpacked(record) FROM households WHERE household_id = ?", [good["household_id"]]
+        )
         .fetchone()[0]
     )
     assert json.loads(stored)["members"][0]["citizen_id"] == HEAD_ID

@@ -136,7 +136,8 @@ def test_offline_fill_restart_and_sync_exactly_once(tmp_path, playwright):
             "households": 3, "submissions": 3, "scored": 3, "classified": 3, "quarantined": 0,
         }  # fmt: skip
         records = [
-            json.loads(row[0]) for row in server.live.db().execute("SELECT record FROM households")
+            json.loads(row[0])
+            for row in server.live.db().execute("SELECT unpacked(record) FROM households")
         ]
         by_head = {record["head_name"]: record for record in records}
         assert sorted(by_head) == ["Hồ Văn Một", "Lê Thị Hai", "Trần Văn Ba"]
@@ -341,7 +342,9 @@ def test_server_rejection_shown_on_the_question_then_fixed(tmp_path, playwright)
         go_to_page(page, "Kiểm tra và hoàn tất")
         page.locator("button[data-action=finalize]").click()
         page.wait_for_selector(f'{SENT}:has-text("(1)")')
-        record = json.loads(server.live.db().execute("SELECT record FROM households").fetchone()[0])
+        record = json.loads(
+            server.live.db().execute("SELECT unpacked(record) FROM households").fetchone()[0]
+        )
         assert record["members"][2]["birth_year"] == 2014
         context.close()
     finally:
@@ -396,7 +399,7 @@ def test_conflict_shows_both_versions_and_the_choice_is_sent(tmp_path, playwrigh
         page.locator("button[data-action=keep-mine]").click()
         page.wait_for_selector(f'{SENT}:has-text("(1)")')
         version, record = (
-            server.live.db().execute("SELECT version, record FROM households").fetchone()
+            server.live.db().execute("SELECT version, unpacked(record) FROM households").fetchone()
         )
         assert version == 3
         assert json.loads(record)["address"] == "Xóm Mới, xã Hương Khê"
@@ -460,7 +463,7 @@ def test_last_rounds_households_and_returned_ones_come_to_the_device(tmp_path, p
         rows = {
             row[0]: row[1:]
             for row in db.execute(
-                "SELECT household_id, version, record FROM households WHERE round_id = ?",
+                "SELECT household_id, version, unpacked(record) FROM households WHERE round_id = ?",
                 [this_year["id"]],
             )
         }

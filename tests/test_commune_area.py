@@ -147,7 +147,9 @@ def test_rescoring_changes_exactly_the_contradicting_households(
             _store_unchecked(db, user, record)
     stored = {
         hid: json.loads(text)
-        for hid, text in db.execute("SELECT household_id, record FROM households").fetchall()
+        for hid, text in db.execute(
+            "SELECT household_id, unpacked(record) FROM households"
+        ).fetchall()
     }
     assert {r["area"] for r in stored.values()} == {"urban", "rural"}  # stored as recorded
 

@@ -99,12 +99,13 @@ def test_demo_scores_match_the_scoring_path(built):
     import json
 
     from server import scoring_adapter
+    from server.packing import unpack_text
     from server.score_result import unpack_result
 
     path, _output = built
     db = connect(path)
     rows = db.execute(
-        "SELECT h.record, h.classification, r.standard, s.result, s.official,"
+        "SELECT unpacked(h.record), h.classification, r.standard, s.result, s.official,"
         " s.standard, s.provisional, sub.payload FROM households h"
         " JOIN review_rounds r ON r.id = h.round_id JOIN scores s ON s.round_id = h.round_id"
         " AND s.household_id = h.household_id AND s.household_version = h.version"
@@ -116,7 +117,9 @@ def test_demo_scores_match_the_scoring_path(built):
         score = scoring_adapter.classify(json.loads(record), standard)
         assert score["classification"] == klass
         assert unpack_result(result) == json.loads(json.dumps(score, default=str))
-        assert record == payload and official == 1 and scored == standard
+        # The submission is stored as the sync API stores a JSON item (packed, issue 16).
+        assert json.loads(unpack_text(payload))["record"] == json.loads(record)
+        assert official == 1 and scored == standard
         assert provisional == int(score["provisional"])
         assert scoring_adapter.load(json.loads(record))[1] == []
 
@@ -205,7 +208,7 @@ def test_parallel_build_equals_serial_build(built, tmp_path, monkeypatch):
     parallel_path = tmp_path / "parallel.sqlite3"
     demo_module.build_demo(parallel_path, households=345, seed=demo_module.DEFAULT_SEED)
     queries = (
-        "SELECT r.label, h.household_id, h.classification, h.record FROM households h"
+        "SELECT r.label, h.household_id, h.classification, unpacked(h.record) FROM households h"
         " JOIN review_rounds r ON r.id = h.round_id ORDER BY 1, 2",
         "SELECT r.label, s.household_id, s.classification, s.result FROM scores s"
         " JOIN review_rounds r ON r.id = s.round_id ORDER BY 1, 2",

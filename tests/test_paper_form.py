@@ -123,9 +123,12 @@ def test_filled_in_vietnamese_imports_and_reaches_the_server(blank, tmp_path, li
     pushed = runner.invoke(sync_cli, ["--store", str(store), "push"])
     assert pushed.exit_code == 0, pushed.output
     with sqlite3.connect(f"file:{live_server.database}?mode=ro", uri=True) as conn:
+        from server.db import _unpacked_or_null
+
+        conn.create_function("unpacked", 1, _unpacked_or_null)
         stored = conn.execute(
-            "SELECT json_extract(record, '$.dwelling.wall_material'),"
-            " json_extract(record, '$.members[0].relation') FROM households WHERE household_id = ?",
+            "SELECT json_extract(unpacked(record), '$.dwelling.wall_material'),"
+            " json_extract(unpacked(record), '$.members[0].relation') FROM households WHERE household_id = ?",
             [good["household_id"]],
         ).fetchall()
         missing = conn.execute(

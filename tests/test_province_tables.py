@@ -163,7 +163,7 @@ def test_deprivation_and_ethnicity_tables_match_households(province_client, demo
     classes = _final_classes(db, "2026-annual")
     deprived, heads = Counter(), Counter()
     for hid, result, record in db.execute(
-        "SELECT h.household_id, s.result, h.record FROM households h"
+        "SELECT h.household_id, s.result, unpacked(h.record) FROM households h"
         " JOIN review_rounds r ON r.id = h.round_id JOIN scores s ON s.round_id = h.round_id"
         " AND s.household_id = h.household_id AND s.household_version = h.version"
         " AND s.official = 1 WHERE r.label = '2026-annual'"

@@ -361,7 +361,7 @@ def _household_of_another_commune(review) -> tuple[str, int]:
 
     household = review.add("poor", head_name=VICTIM_HEAD)
     row = review.db.execute(
-        "SELECT record, submission_id FROM households WHERE household_id = ?", [household]
+        "SELECT unpacked(record), submission_id FROM households WHERE household_id = ?", [household]
     ).fetchone()
     record = {**json.loads(row[0]), "commune_code": FOREIGN, "head_name": "Kẻ Chiếm"}
     record.pop("round")

@@ -47,7 +47,7 @@ class Review:
     def resubmit(self, household_id: str, kind: str, **changes) -> None:
         """A new version of the household (an edit of its current submission)."""
         row = self.db.execute(
-            "SELECT record, submission_id FROM households WHERE round_id = ? AND household_id = ?",
+            "SELECT unpacked(record), submission_id FROM households WHERE round_id = ? AND household_id = ?",
             [self.round["id"], household_id],
         ).fetchone()
         import json
@@ -66,7 +66,7 @@ class Review:
         import json
 
         row = self.db.execute(
-            "SELECT record, commune_code FROM households WHERE round_id = ? AND household_id = ?",
+            "SELECT unpacked(record), commune_code FROM households WHERE round_id = ? AND household_id = ?",
             [self.round["id"], household_id],
         ).fetchone()
         record = {**json.loads(row[0]), **changes}

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from offline_sync.protocol import BATCH_PATH, MAX_BATCH_ITEMS, ME_PATH, PULL_PATH
+from server.packing import unpack_text
 from server.score_result import unpack_result
 
 
@@ -354,7 +355,7 @@ def test_stored_payload_is_the_item_and_hash_is_the_protocol_content_hash(
         .execute("SELECT payload, sha256 FROM submissions WHERE instance_id = ?", [sent["id"]])
         .fetchone()
     )
-    assert payload == canonical_json(sent).decode()
+    assert unpack_text(payload) == canonical_json(sent).decode()  # stored packed (issue 16)
     assert sha256 == content_hash(sent)
 
 

@@ -29,8 +29,12 @@ FAST = Backoff(retries=12, base=0.01, cap=0.2)
 
 
 def server_db(database: Path) -> sqlite3.Connection:
-    """The server's database, read-only."""
-    return sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    """The server's database, read-only (with `unpacked()` for its packed records)."""
+    from server.db import _unpacked_or_null
+
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    conn.create_function("unpacked", 1, _unpacked_or_null, deterministic=True)
+    return conn
 
 
 def assert_exactly_once(database: Path, household_ids, versions: int | dict = 1) -> None:
@@ -217,7 +221,8 @@ def test_a_conflict_is_shown_with_both_versions_and_kept_mine_explicitly(live_se
 
     with server_db(live_server.database) as conn:
         version, record = conn.execute(
-            "SELECT version, record FROM households WHERE household_id = ?", [household_id]
+            "SELECT version, unpacked(record) FROM households WHERE household_id = ?",
+            [household_id],
         ).fetchone()
         quarantined = conn.execute(
             "SELECT instance_id FROM quarantine WHERE household_id = ?", [household_id]
@@ -243,7 +248,7 @@ def test_a_conflict_resolved_by_taking_the_servers_version(live_server, tmp_path
 
     with server_db(live_server.database) as conn:
         rows = conn.execute(
-            "SELECT version, submission_id, record FROM households WHERE household_id = ?",
+            "SELECT version, submission_id, unpacked(record) FROM households WHERE household_id = ?",
             [household_id],
         ).fetchall()
         bases = conn.execute(
@@ -328,7 +333,7 @@ def test_pull_brings_assignments_and_decisions_and_resumes_at_the_cursor(own_ser
     assert rounds == [("2025-annual", 1), ("2026-annual", 1)]  # versions count per round
     with server_db(own_server.database) as conn:
         (record,) = conn.execute(
-            "SELECT h.record FROM households h JOIN review_rounds r ON r.id = h.round_id"
+            "SELECT unpacked(h.record) FROM households h JOIN review_rounds r ON r.id = h.round_id"
             " WHERE h.household_id = ? AND r.label = '2026-annual'",
             [ids[1]],
         ).fetchone()
@@ -411,7 +416,7 @@ def test_pipelined_batches_deliver_every_edit_after_its_base_through_faults(
     assert_exactly_once(live_server.database, ids, versions=3)
     with server_db(live_server.database) as conn:
         names = conn.execute(
-            f"SELECT DISTINCT json_extract(record, '$.head_name'), version FROM households"
+            f"SELECT DISTINCT json_extract(unpacked(record), '$.head_name'), version FROM households"
             f" WHERE household_id IN ({', '.join('?' * len(ids))})",
             ids,
         ).fetchall()

@@ -174,7 +174,7 @@ def test_javarosa_prefills_a_picked_household_and_leaves_a_new_one_to_type(last_
         assert b"uuid:ignored" not in xml  # JavaRosa made the instance id, as Collect does
         assert collect.submit(xml).status_code == 201
         stored = last_year.db().execute(
-            "SELECT record FROM households WHERE round_id = ? AND household_id = ?",
+            "SELECT unpacked(record) FROM households WHERE round_id = ? AND household_id = ?",
             [last_year.round["id"], record["household_id"]],
         )
         kept = json.loads(stored.fetchone()[0])

@@ -91,7 +91,7 @@ def test_http_token_url_runs_collects_whole_sequence(lan_server, javarosa):
     assert all(not sent_auth for *_rest, sent_auth in collect.log)
     assert all(status != 401 for _m, _u, status, _a in collect.log)
     stored = lan_server.db().execute(
-        "SELECT record FROM households WHERE household_id = ?", [record["household_id"]]
+        "SELECT unpacked(record) FROM households WHERE household_id = ?", [record["household_id"]]
     )
     # the form also asks each member's optional citizen id: unanswered, it is stored as None
     members = json.loads(stored.fetchone()[0])["members"]

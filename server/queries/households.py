@@ -9,6 +9,8 @@ import sqlite_utils
 
 from server import scoring_adapter
 from server.db import transaction, utcnow
+from server.household_rows import record_of
+from server.packing import unpack_text
 from server.score_result import unpack_result
 
 
@@ -27,7 +29,7 @@ def get_household(
     rows = list(db.query(sql + " ORDER BY r.year DESC, r.id DESC LIMIT 1", args))
     if not rows:
         return None
-    return {**rows[0], "record": json.loads(rows[0]["record"])}
+    return {**rows[0], "record": record_of(rows[0]["record"])}
 
 
 def list_households(
@@ -46,7 +48,7 @@ def list_households(
         sql += " AND status = ?"
         args.append(status)
     return [
-        {**row, "record": json.loads(row["record"])}
+        {**row, "record": record_of(row["record"])}
         for row in db.query(sql + " ORDER BY household_id", args)
     ]
 
@@ -79,7 +81,7 @@ def version_record(
     if row is None:
         return None
     payload_format, payload, round_label = row
-    record, errors = scoring_adapter.load(_raw_record(payload_format, payload))
+    record, errors = scoring_adapter.load(_raw_record(payload_format, unpack_text(payload)))
     if errors:  # it passed this very check when it was stored
         raise ValueError(
             f"stored submission of {household_id} v{version} no longer loads: {errors}"

@@ -33,6 +33,7 @@ import pandas as pd
 import sqlite_utils
 
 from server.db import transaction, utcnow
+from server.household_rows import record_of
 from server.queries.review import DECISION_JOIN, FINAL_CLASS_SQL, STATUS_SQL
 
 CLASSES = ("poor", "near_poor", "average", "not_poor")
@@ -102,7 +103,7 @@ def household_frame(
         + " ORDER BY h.household_id",
         [round_id, *(communes or [])],
     ).fetchall()
-    records = [json.loads(row[6]) for row in rows]
+    records = [record_of(row[6]) for row in rows]
     frame = pd.DataFrame(
         {
             "household_id": [r[0] for r in rows],

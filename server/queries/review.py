@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from server.db import transaction, utcnow
+from server.household_rows import record_of
 from server.queries.households import add_change
 from server.queries.persons import commune_duplicates
 from server.score_result import unpack_result
@@ -58,8 +59,8 @@ FINAL_CLASS_SQL = (
     "CASE WHEN d.version = h.version AND d.decision = 'overridden' THEN d.override_class"
     " ELSE h.classification END"
 )
-VILLAGE_SQL = "json_extract(h.record, '$.village')"
-HEAD_SQL = "json_extract(h.record, '$.head_name')"
+VILLAGE_SQL = "h.village"
+HEAD_SQL = "h.head_name"
 DECISION_JOIN = (
     " LEFT JOIN review_decisions d ON d.round_id = h.round_id AND d.household_id = h.household_id"
 )
@@ -244,7 +245,7 @@ def household_state(
     )
     if not rows:
         return None
-    return {**rows[0], "record": json.loads(rows[0]["record"])}
+    return {**rows[0], "record": record_of(rows[0]["record"])}
 
 
 def household_file(db: sqlite_utils.Database, round_id: int, household_id: str) -> dict | None:

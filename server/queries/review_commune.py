@@ -298,8 +298,7 @@ def posting_list(db, review_round: dict[str, Any], commune_code: str) -> dict[st
 def _addresses(db, round_id: int, commune_code: str) -> dict[str, str | None]:
     return dict(
         db.execute(
-            "SELECT household_id, json_extract(record, '$.address') FROM households"
-            " WHERE round_id = ? AND commune_code = ?",
+            "SELECT household_id, address FROM households WHERE round_id = ? AND commune_code = ?",
             [round_id, commune_code],
         ).fetchall()
     )
@@ -512,7 +511,7 @@ def resolve_complaint(
 def list_complaints(db, round_id: int, commune_code: str) -> list[dict[str, Any]]:
     return list(
         db.query(
-            "SELECT c.*, json_extract(h.record, '$.head_name') AS head_name FROM review_complaints c"
+            "SELECT c.*, h.head_name FROM review_complaints c"
             " LEFT JOIN households h ON h.round_id = c.round_id AND h.household_id = c.household_id"
             " WHERE c.round_id = ? AND c.commune_code = ? ORDER BY c.id DESC",
             [round_id, commune_code],

@@ -48,8 +48,8 @@ def _returned(db, round_id: int, communes: tuple[str, ...]) -> list[dict[str, An
     found = list(
         db.query(
             "SELECT h.household_id, h.commune_code, d.decision AS status,"
-            " json_extract(h.record, '$.head_name') AS head_name,"
-            " json_extract(h.record, '$.village') AS village FROM households h"
+            " h.head_name,"
+            " h.village FROM households h"
             " JOIN review_decisions d ON d.round_id = h.round_id"
             " AND d.household_id = h.household_id AND d.version = h.version"
             f" WHERE h.round_id = ? AND h.commune_code IN ({marks})"

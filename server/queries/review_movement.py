@@ -98,7 +98,7 @@ def commune_households(
     sql = household_rows_sql() + " WHERE h.round_id = ? AND h.commune_code = ?"
     args: list[Any] = [round_id, commune_code]
     if village is not None:
-        sql += " AND json_extract(h.record, '$.village') = ?"
+        sql += " AND h.village = ?"
         args.append(village)
     return list(db.query(sql + " ORDER BY h.household_id", args))
 

@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from server.db import transaction, utcnow
+from server.household_rows import record_of
 from server.queries.review import ReviewError, add_event, check_unlocked
 from server.queries.users import User
 
@@ -98,7 +99,7 @@ def _current(
     )
     if not rows:
         return None
-    return {**rows[0], "record": json.loads(rows[0]["record"])}
+    return {**rows[0], "record": record_of(rows[0]["record"])}
 
 
 # Bookkeeping of a submission, not answers of the household: never compared or shown.

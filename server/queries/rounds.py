@@ -9,6 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from server.db import transaction, utcnow
+from server.household_rows import record_of
 
 KINDS = ("annual", "rolling")
 
@@ -118,7 +119,7 @@ def _queue_assignments(conn, round_id: int, province: str) -> None:
                 household_id,
                 json.dumps(
                     {
-                        "record": json.loads(record),
+                        "record": record_of(record),
                         "previous_round": previous[1],
                         "previous_submission_id": submission_id,
                     },

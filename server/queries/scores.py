@@ -6,17 +6,19 @@ a row with `official = 0` for the household's current version, standard and mode
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Callable
 
 import sqlite_utils
 
 from server import scoring_adapter
-from server.db import transaction
-from server.ingest import insert_score
+from server.db import transaction, utcnow
+from server.household_rows import record_of
 from server.queries.rounds import RoundError, get_round
+from server.score_result import deprivations_json, pack_result
 
-CHUNK = 500  # households per transaction
+CHUNK = 2_000  # households per transaction (and per job of a scoring process)
+PARALLEL_FROM = 20_000  # households from which scoring runs on a process pool
 
 
 def rescore_round(
@@ -29,7 +31,10 @@ def rescore_round(
 ) -> dict[str, int]:
     """Score every current household of the round under `standard`; returns class counts.
 
-    `on_progress(done, total)` is called after each chunk. Raises RoundError for an unknown
+    Resumable: a household whose current version already has this standard's score (an
+    earlier, interrupted run) is not scored again. Households are read in pages by id and
+    scored on every core for a large round; each page is written in one transaction.
+    `on_progress(done, total)` is called after each page. Raises RoundError for an unknown
     round, or when asked to overwrite the round's own official standard.
     """
     review_round = get_round(db, round_label)
@@ -38,24 +43,110 @@ def rescore_round(
     if standard == review_round["standard"] and mode == "income":
         raise RoundError(f"{standard} is the official standard of {round_label}; pick another")
     scoring_adapter.standard(standard)  # fail before any work when the standard is unknown
-    rows = db.execute(
-        "SELECT household_id, version, record FROM households WHERE round_id = ?"
-        " ORDER BY household_id",
-        [review_round["id"]],
-    ).fetchall()
-    counts: dict[str, int] = {}
-    for start in range(0, len(rows), CHUNK):
-        scored = []
-        for household_id, version, record_json in rows[start : start + CHUNK]:
-            score = scoring_adapter.classify(json.loads(record_json), standard, mode=mode)
-            counts[score.get("classification")] = counts.get(score.get("classification"), 0) + 1
-            scored.append((household_id, version, score))
+    round_id = review_round["id"]
+    total = db.execute("SELECT count(*) FROM households WHERE round_id = ?", [round_id]).fetchone()
+    total, done = total[0], _already_scored(db, round_id, standard, mode)
+    if on_progress:
+        on_progress(done, total)
+    for rows in _scored_pages(db, round_id, standard, mode, parallel=total >= PARALLEL_FROM):
         with transaction(db) as conn:
-            for household_id, version, score in scored:
-                insert_score(conn, review_round["id"], household_id, version, score, official=False)
+            conn.executemany(
+                "INSERT OR REPLACE INTO scores (round_id, household_id, household_version,"
+                " standard, standard_version, mode, official, provisional, classification,"
+                " deprivation_count, result, deprivations, scored_at)"
+                " VALUES (?,?,?,?,?,?,0,?,?,?,?,?,?)",
+                [(round_id, *row, utcnow()) for row in rows],
+            )
+        done += len(rows)
         if on_progress:
-            on_progress(min(start + CHUNK, len(rows)), len(rows))
-    return counts
+            on_progress(done, total)
+    return _class_counts(db, round_id, standard, mode)
+
+
+def _unscored_pages(db, round_id: int, standard: str, mode: str):
+    """Pages of (household id, version, stored record) without this score yet, by id."""
+    after = ""
+    while True:
+        rows = db.execute(
+            "SELECT h.household_id, h.version, h.record FROM households h"
+            " WHERE h.round_id = ? AND h.household_id > ? AND NOT EXISTS (SELECT 1 FROM"
+            " scores s WHERE s.round_id = h.round_id AND s.household_id = h.household_id"
+            " AND s.household_version = h.version AND s.standard = ? AND s.mode = ?)"
+            " ORDER BY h.household_id LIMIT ?",
+            [round_id, after, standard, mode, CHUNK],
+        ).fetchall()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1][0]
+
+
+def _scored_pages(db, round_id: int, standard: str, mode: str, *, parallel: bool):
+    pages = _unscored_pages(db, round_id, standard, mode)
+    workers = min(os.cpu_count() or 1, 4)
+    if not parallel or workers < 2:
+        for page in pages:
+            yield score_rows(standard, mode, page)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        pending: deque = deque()
+        for page in pages:
+            pending.append(pool.submit(score_rows, standard, mode, page))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def score_rows(standard: str, mode: str, page: list[tuple]) -> list[tuple]:
+    """Score rows (without round and time) for a page of (household id, version, record);
+    runs in a worker process for large rounds."""
+    rows = []
+    for household_id, version, stored in page:
+        score = scoring_adapter.classify(record_of(stored), standard, mode=mode)
+        provisional = score.get("provisional")
+        rows.append(
+            (
+                household_id,
+                version,
+                score.get("standard"),
+                score.get("standard_version"),
+                score.get("mode", "income"),
+                None if provisional is None else int(bool(provisional)),
+                score.get("classification"),
+                score.get("deprivation_count"),
+                pack_result(score),
+                deprivations_json(score),
+            )
+        )
+    return rows
+
+
+def _already_scored(db, round_id: int, standard: str, mode: str) -> int:
+    return db.execute(
+        "SELECT count(*) FROM households h JOIN scores s ON s.round_id = h.round_id"
+        " AND s.household_id = h.household_id AND s.household_version = h.version"
+        " WHERE h.round_id = ? AND s.standard = ? AND s.mode = ?",
+        [round_id, standard, mode],
+    ).fetchone()[0]
+
+
+def _class_counts(db, round_id: int, standard: str, mode: str) -> dict[str, int]:
+    """Households per class under this score, over the round's current versions."""
+    return dict(
+        db.execute(
+            "SELECT s.classification, count(*) FROM households h JOIN scores s"
+            " ON s.round_id = h.round_id AND s.household_id = h.household_id"
+            " AND s.household_version = h.version"
+            " WHERE h.round_id = ? AND s.standard = ? AND s.mode = ? GROUP BY 1",
+            [round_id, standard, mode],
+        ).fetchall()
+    )
 
 
 def score_counts(db: sqlite_utils.Database, round_label: str) -> list[dict]:

@@ -51,4 +51,3 @@ def score_view(score: dict[str, Any] | None, record: dict[str, Any], locale: str
         "items": items,
         "field": field,
     }
-

@@ -94,3 +94,12 @@ def m003_quarantine_resolutions(conn: sqlite3.Connection) -> None:
     conn.execute(
         "CREATE INDEX review_quarantine_commune ON quarantine(round_id, commune_code, status)"
     )
+
+
+def m064_queue_projection_indexes(conn: sqlite3.Connection) -> None:
+    """Issue 16: the queue filters and sorts on the household's plain `village` and
+    `head_name` columns (server.db m064, indexed there); m002's indexes on the record's JSON
+    go (on a new database m002 runs after server.db's m064 and creates them again)."""
+    from server.db import _drop_record_expression_indexes
+
+    _drop_record_expression_indexes(conn)

@@ -1,0 +1,99 @@
+"""Writing a household's current row (issue 16): one place that knows its stored form.
+
+`households` keeps the validated record packed (server.packing) plus the plain columns that
+the review queue filters and sorts on (`server.db.PROJECTION`), and the `persons` index of its
+members (duplicate-person check) is written here with it — SQL cannot read a packed record,
+so no trigger can. Every writer (ingest, the demo's bulk path) goes through this module.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from server.db import PROJECTION
+from server.packing import pack_record, unpack_record
+
+__all__ = ["household_columns", "person_rows", "record_of", "replace_persons", "upsert_household"]
+
+record_of = unpack_record  # the record dict from `households.record`
+
+
+def household_columns(record: dict[str, Any]) -> list[Any]:
+    """The projection columns' values, in `PROJECTION` order."""
+    return [_text(record.get(column)) for column in PROJECTION]
+
+
+def person_rows(
+    round_id: int, household_id: str, commune_code: str, record: dict[str, Any]
+) -> list[tuple]:
+    """Rows of `persons` for the household's members."""
+    rows = []
+    for member in record.get("members") or []:
+        if isinstance(member, dict):
+            rows.append(
+                (
+                    round_id,
+                    household_id,
+                    commune_code,
+                    member.get("member_no"),
+                    member.get("name"),
+                    member.get("birth_year"),
+                    member.get("citizen_id"),
+                )
+            )
+    return rows
+
+
+def replace_persons(
+    conn: sqlite3.Connection, households: Iterable[tuple[int, str, str, dict[str, Any]]]
+) -> None:
+    """Make `persons` list the members of these (round, household, commune, record)."""
+    rows: list[tuple] = []
+    forget = []
+    for round_id, household_id, commune_code, record in households:
+        forget.append((round_id, household_id))
+        rows += person_rows(round_id, household_id, commune_code, record)
+    conn.executemany("DELETE FROM persons WHERE round_id = ? AND household_id = ?", forget)
+    conn.executemany("INSERT INTO persons VALUES (?,?,?,?,?,?,?)", rows)
+
+
+def upsert_household(
+    conn: sqlite3.Connection,
+    *,
+    round_id: int,
+    record: dict[str, Any],
+    version: int,
+    submission_id: str,
+    classification: str | None,
+    updated_at: str,
+) -> None:
+    """The household's new current row (status `submitted`) and its members in `persons`."""
+    household_id, commune_code = record["household_id"], record["commune_code"]
+    conn.execute(
+        "INSERT INTO households (round_id, household_id, commune_code, version, submission_id,"
+        f" record, classification, status, updated_at, {', '.join(PROJECTION)})"
+        f" VALUES (?,?,?,?,?,?,?, 'submitted', ?, {', '.join('?' * len(PROJECTION))})"
+        " ON CONFLICT (round_id, household_id) DO UPDATE SET commune_code = excluded.commune_code,"
+        " version = excluded.version, submission_id = excluded.submission_id,"
+        " record = excluded.record, classification = excluded.classification,"
+        " status = 'submitted', updated_at = excluded.updated_at, "
+        + ", ".join(f"{column} = excluded.{column}" for column in PROJECTION),
+        [
+            round_id,
+            household_id,
+            commune_code,
+            version,
+            submission_id,
+            pack_record(record),
+            classification,
+            updated_at,
+            *household_columns(record),
+        ],
+    )
+    replace_persons(conn, [(round_id, household_id, commune_code, record)])
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
