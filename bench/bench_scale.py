@@ -146,8 +146,29 @@ def timed(function, runs: int = 1) -> list[float]:
     return times
 
 
+def _status_mb(pid: int | str, key: str) -> float:
+    """VmHWM (peak) or VmRSS (now) of a process, in MB (0 when it has gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def reset_peak() -> float:
+    """Reset this process's peak RSS (Linux: clear_refs 5); returns the RSS now in MB."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    return _status_mb("self", "VmRSS")
+
+
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status_mb("self", "VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- the database and the app ---------------------------------------------------------------
@@ -429,13 +450,22 @@ def povcensus(bench: Bench, *arguments: str, pipe_stdout: bool = False) -> subpr
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str, float]:
-    """Wait for the child: (exit code, stdout, stderr, its peak RSS in MB)."""
-    _pid, status, usage = os.wait4(process.pid, 0)
+    """Wait for the child: (exit code, stdout, stderr, its peak RSS in MB).
+
+    The peak is the child's VmHWM read every 0.2 s while it runs (the rusage of a child
+    started by vfork counts the parent's memory too)."""
+    peak = 0.0
+    while True:
+        pid, status = os.waitpid(process.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, _status_mb(process.pid, "VmHWM"))
+        time.sleep(0.2)
     process.returncode = os.waitstatus_to_exitcode(status)
     out, err = (path.read_text(errors="replace") for path in process.files)
     for path in process.files:
         path.unlink()
-    return process.returncode, out, err, usage.ru_maxrss / 1024
+    return process.returncode, out, err, peak
 
 
 def run_command(bench: Bench, *arguments: str) -> tuple[float, str, float]:
@@ -480,6 +510,7 @@ def step_aggregates(bench: Bench, results: Results) -> None:
 
     stale, stamps = province.stale_communes(bench.db, bench.round)
     started_load = load()
+    rss = reset_peak()
     seconds = timed(lambda: province.ensure_aggregates(bench.db, bench.round))
     results.add(
         "aggregates",
@@ -488,7 +519,7 @@ def step_aggregates(bench: Bench, results: Results) -> None:
         "s",
         "(none)",
         started_load,
-        f"peak RSS of this process so far {peak_rss_mb():,.0f} MB",
+        f"RSS of this process {rss:,.0f} MB before, peak {peak_rss_mb():,.0f} MB during",
     )
 
 
@@ -620,11 +651,15 @@ def step_rescore(bench: Bench, results: Results, standard: str, resume_standard:
     target = first + int(0.3 * households)
     started = time.perf_counter()
     process = povcensus(bench, "rescore", "--round", label, "--standard", resume_standard)
-    how = "not interrupted: it finished first"
+    how, code = "", None
     while True:
         time.sleep(0.2)
-        if os.waitpid(process.pid, os.WNOHANG) != (0, 0):  # ended: nothing to interrupt
-            raise RuntimeError(f"rescore --standard {resume_standard} ended before 30 %")
+        pid, status = os.waitpid(process.pid, os.WNOHANG)
+        if pid:  # it ended by itself before 30 %
+            how, code = "not interrupted: it finished first", os.waitstatus_to_exitcode(status)
+            for path in process.files:
+                path.unlink()
+            break
         progressed = max_score_rowid(bench)
         elapsed = time.perf_counter() - started
         if progressed >= target:
@@ -634,8 +669,8 @@ def step_rescore(bench: Bench, results: Results, standard: str, resume_standard:
         else:
             continue
         process.send_signal(signal.SIGINT)
+        code = finish(process)[0]
         break
-    code, _out, _err, _rss = finish(process)
     interrupted_after = time.perf_counter() - started
     done_at_interrupt = max_score_rowid(bench) - first
     kept = score_rows(bench, resume_standard)
@@ -680,13 +715,20 @@ def step_ingest(bench: Bench, results: Results, n: int, openrosa: int, runs: int
 
     user = bench.user("scale-rsv", "enumerator", (bench.commune,))
     token = issue_token(bench.db, user.username, f"bench-scale-{uuid.uuid4().hex[:8]}")[1]
-    server = BigServer(bench, args.workers, token)
+    server = BigServer(bench, args.workers, user.username, token)
     tag = uuid.uuid4().hex[:6]
 
+    from survey_forms.communes import commune_area
+
+    area = commune_area(bench.commune)
+
     def new_households(count: int, seed: int) -> list[dict]:
+        """bench_ingest's synthetic households, moved to the largest commune."""
         records = bench_ingest.households(count, seed=seed)
         for number, record in enumerate(records):
             record["commune_code"] = bench.commune
+            if area is not None:  # phường → urban, xã → rural (else the record is rejected)
+                record["area"] = area
             record["household_id"] = f"{bench.commune}-s{tag}{seed}-{number:06d}"
         return records
 
@@ -728,8 +770,8 @@ def step_ingest(bench: Bench, results: Results, n: int, openrosa: int, runs: int
 class BigServer:
     """`povcensus serve` on the big database (bench_ingest.Server does it on a fresh one)."""
 
-    def __init__(self, bench: Bench, workers: int, token: str) -> None:
-        self.token = token
+    def __init__(self, bench: Bench, workers: int, username: str, token: str) -> None:
+        self.username, self.token = username, token
         self.process = povcensus(
             bench, "serve", "--port", "0", "--threads", "8", "--workers", str(workers),
             pipe_stdout=True,
