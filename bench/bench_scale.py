@@ -252,8 +252,8 @@ def prepare(args, work: Path) -> Bench:
         print(f"building {args.households:,} households into {database} …", file=sys.stderr)
         app, _round, seconds = build(database, args.households, seed=args.seed)
         print(f"built in {seconds:,.0f} s", file=sys.stderr)
-    if args.copy:
-        copy = work / database.name
+    if args.copy and database.parent != work:  # (a database built in the work folder is one)
+        copy = work / f"copy-{database.name}"
         print(f"copying {database} to {copy} …", file=sys.stderr, flush=True)
         started = time.perf_counter()
         conn = sqlite3.connect(database, timeout=60)
