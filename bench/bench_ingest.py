@@ -60,6 +60,8 @@ def households(n: int, seed: int) -> list[dict]:
 
 
 class Server:
+    username = "bench"  # the enumerator whose token the clients use
+
     def __init__(self, directory: Path, workers: int) -> None:
         from server import create_app
         from server.db import open_app_db
@@ -172,7 +174,7 @@ def bench_openrosa(server: Server, records: list[dict], clients: int):
 
     def send(share: list) -> None:
         with requests.Session() as session:
-            session.auth = ("bench", server.token)
+            session.auth = (server.username, server.token)
             session.headers["X-OpenRosa-Version"] = "1.0"
             for xml in share:
                 answer = session.post(
