@@ -229,6 +229,7 @@ def _ingest(db, records: list[dict], review_round: dict, submitter, progress: Pr
 
 def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
     from server.db import PROJECTION, transaction, utcnow
+    from server.household_rows import count_writes
 
     now = utcnow()
     with transaction(db) as conn:
@@ -244,8 +245,12 @@ def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
             f" VALUES (?,?,?,1,?,?,?,'submitted',?, {', '.join('?' * len(PROJECTION))})",
             [(round_id, r[0], r[1], r[4], r[15], r[7], now, *r[16]) for r in rows],
         )
+        writes: dict[str, int] = {}
+        for r in rows:
+            writes[r[1]] = writes.get(r[1], 0) + 1
+        count_writes(conn, round_id, writes)
         conn.executemany(  # person rows were made with round 0 in the worker
-            "INSERT INTO persons VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO persons VALUES (?,?,?,?,?,?,?,?)",
             [(round_id, *person[1:]) for r in rows for person in r[17]],
         )
         conn.executemany(

@@ -14,8 +14,16 @@ from typing import Any
 
 from server.db import PROJECTION
 from server.packing import pack_record, unpack_record
+from survey_forms.persons import normalise_name
 
-__all__ = ["household_columns", "person_rows", "record_of", "replace_persons", "upsert_household"]
+__all__ = [
+    "count_writes",
+    "household_columns",
+    "person_rows",
+    "record_of",
+    "replace_persons",
+    "upsert_household",
+]
 
 record_of = unpack_record  # the record dict from `households.record`
 
@@ -41,6 +49,7 @@ def person_rows(
                     member.get("name"),
                     member.get("birth_year"),
                     member.get("citizen_id"),
+                    normalise_name(member.get("name")),
                 )
             )
     return rows
@@ -56,7 +65,7 @@ def replace_persons(
         forget.append((round_id, household_id))
         rows += person_rows(round_id, household_id, commune_code, record)
     conn.executemany("DELETE FROM persons WHERE round_id = ? AND household_id = ?", forget)
-    conn.executemany("INSERT INTO persons VALUES (?,?,?,?,?,?,?)", rows)
+    conn.executemany("INSERT INTO persons VALUES (?,?,?,?,?,?,?,?)", rows)
 
 
 def upsert_household(
@@ -71,6 +80,11 @@ def upsert_household(
 ) -> None:
     """The household's new current row (status `submitted`) and its members in `persons`."""
     household_id, commune_code = record["household_id"], record["commune_code"]
+    before = conn.execute(
+        "SELECT commune_code FROM households WHERE round_id = ? AND household_id = ?",
+        [round_id, household_id],
+    ).fetchone()
+    count_writes(conn, round_id, {commune_code: 1} | ({before[0]: 1} if before else {}))
     conn.execute(
         "INSERT INTO households (round_id, household_id, commune_code, version, submission_id,"
         f" record, classification, status, updated_at, {', '.join(PROJECTION)})"
@@ -97,3 +111,13 @@ def upsert_household(
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def count_writes(conn: sqlite3.Connection, round_id: int, communes: dict[str, int]) -> None:
+    """Bump the communes' household-write counters (`household_writes`): a commune's figures
+    are stale when its counter moved (server.queries.province.commune_stamps)."""
+    conn.executemany(
+        "INSERT INTO household_writes (round_id, commune_code, writes) VALUES (?, ?, ?)"
+        " ON CONFLICT (round_id, commune_code) DO UPDATE SET writes = writes + excluded.writes",
+        [(round_id, code, count) for code, count in communes.items()],
+    )

@@ -17,6 +17,7 @@ from server import scoring_adapter
 from server.db import connect, transaction, upgrade
 from server.household_rows import record_of
 from server.packing import unpack_text
+from survey_forms.persons import normalise_name
 from server.queries.households import get_household, version_record
 from server.score_result import deprivations_json, pack_result, result_json, unpack_result
 from tests.strategies import households
@@ -127,7 +128,7 @@ def test_household_lookup_by_id_uses_an_index(live_server, enumerator_session, h
 
 # --- a database of the schema before issue 16, with data in it, migrates in place ---------
 
-OLD_MIGRATIONS = ("m060_", "m061_", "m062_", "m063_", "m064_", "m065_", "review.m064_")
+OLD_MIGRATIONS = ("m060_", "m061_", "m062_", "m063_", "m064_", "m065_", "m066_", "review.m064_")
 
 
 def _upgrade_to_old_schema(db, monkeypatch) -> None:
@@ -195,6 +196,7 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
         "m063_scores_result_compressed",
         "m064_households_projection",
         "m065_submissions_packed",
+        "m066_person_name_key",
         "review.m064_queue_projection_indexes",
     ]
     assert "input" not in columns(db, "scores")
@@ -221,7 +223,8 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
     assert isinstance(stored_record, bytes) and len(stored_record) * 4 < len(record_json)
     assert record_of(stored_record) == json.loads(record_json)
     assert (village, head, address) == (record["village"], record["head_name"], record["address"])
-    assert db.execute("SELECT count(*) FROM persons").fetchone()[0] == persons_before
+    keys = db.execute("SELECT name, name_key FROM persons ORDER BY member_no").fetchall()
+    assert len(keys) == persons_before and all(key == normalise_name(name) for name, key in keys)
     # The raw submission is packed and unpacks to exactly the text received.
     (stored_payload,) = db.execute("SELECT payload FROM submissions").fetchone()
     assert isinstance(stored_payload, bytes) and unpack_text(stored_payload) == payload
@@ -376,11 +379,7 @@ def test_an_interrupted_conversion_resumes_where_it_stopped(tmp_path, monkeypatc
         with transaction(db) as conn:
             conn.execute("UPDATE submissions SET payload = 'x'")
     finished = db.execute("SELECT name FROM migration_progress WHERE finished_at IS NOT NULL")
-    assert {row[0] for row in finished} == {
-        "scores_packed",
-        "households_packed",
-        "submissions_packed",
-    }
+    assert {row[0] for row in finished} == {conversion.name for conversion in server_db.CONVERSIONS}
     seen.clear()
     upgrade(db, progress=lambda *args: seen.append(args))
     assert seen == []  # nothing left to do, and no scan of the tables to find that out

@@ -1,9 +1,10 @@
 """Duplicate persons: one person listed in two current households of the province's round.
 
-Read from the `persons` index (server/db.py m030, kept by triggers from the households'
-records); the matching rule is `survey_forms.persons.same_person_pairs`: the same citizen id
-anywhere in the round, else the same normalised name + birth year + commune. Nothing is blocked:
-the commune queue shows a flag and the other household, the province lists every pair.
+Read from the `persons` index (server/db.py m030; written with each household by
+server.household_rows since m064); the matching rule is `survey_forms.persons.same_person_pairs`:
+the same citizen id anywhere in the round, else the same normalised name + birth year + commune.
+Nothing is blocked: the commune queue shows a flag and the other household, the province lists
+every pair.
 """
 
 from __future__ import annotations
@@ -27,23 +28,21 @@ def _candidates(
     db: sqlite_utils.Database, round_id: int, commune_code: str, household_ids: list[str]
 ) -> list[Person]:
     """Everyone the members of these households (of this commune) could be matched with: the
-    commune's members of the same birth years (name rule) and, anywhere in the round, holders of
-    the same citizen ids. Reading only those keeps a queue page fast in a big commune."""
+    commune's members of the same normalised name and birth year (`persons_name` index) and,
+    anywhere in the round, holders of the same citizen ids. Reading only those keeps a queue
+    page fast in a commune of any size."""
     marks = ", ".join("?" * len(household_ids))
-
-    def mine(alias: str) -> str:
-        return (
-            f"{alias}round_id = ? AND {alias}commune_code = ? AND {alias}household_id IN ({marks})"
-        )
-
+    mine = f"p.round_id = ? AND p.commune_code = ? AND p.household_id IN ({marks})"
     args = [round_id, commune_code, *household_ids]
     other = ", ".join("o." + column.strip() for column in _COLUMNS.split(","))
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM persons WHERE round_id = ? AND commune_code = ? AND birth_year IN"
-        f" (SELECT birth_year FROM persons WHERE {mine('')})"
+        f"SELECT {other} FROM persons p JOIN persons o ON o.round_id = p.round_id"
+        " AND o.commune_code = p.commune_code AND o.name_key = p.name_key"
+        f" AND o.birth_year = p.birth_year WHERE p.name_key IS NOT NULL AND {mine}"
         f" UNION SELECT {other} FROM persons p JOIN persons o ON o.round_id = p.round_id"
-        f" AND o.citizen_id = p.citizen_id WHERE p.citizen_id IS NOT NULL AND {mine('p.')}",
-        [round_id, commune_code, *args, *args],
+        f" AND o.citizen_id = p.citizen_id WHERE p.citizen_id IS NOT NULL AND {mine}"
+        f" UNION SELECT {_COLUMNS} FROM persons p WHERE {mine}",
+        [*args, *args, *args],
     ).fetchall()
     return _persons(rows)
 

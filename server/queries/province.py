@@ -49,12 +49,10 @@ def commune_stamps(db: sqlite_utils.Database, review_round: dict[str, Any]) -> d
     """Per commune, a string that changes whenever that commune's figures may change."""
     round_id = review_round["id"]
     stamps: dict[str, list[str]] = {}
-    for code, count, versions in db.execute(
-        "SELECT commune_code, count(*), sum(version) FROM households WHERE round_id = ?"
-        " GROUP BY commune_code",
-        [round_id],
+    for code, writes in db.execute(  # bumped with every household write (server.db m067)
+        "SELECT commune_code, writes FROM household_writes WHERE round_id = ?", [round_id]
     ):
-        stamps.setdefault(code, []).append(f"h{count}.{versions}")
+        stamps.setdefault(code, []).append(f"h{writes}")
     for code, last in db.execute(
         "SELECT commune_code, max(id) FROM review_events WHERE round_id = ?"
         " AND commune_code IS NOT NULL GROUP BY commune_code",
@@ -168,7 +166,34 @@ def is_provisional(review_round: dict[str, Any]) -> bool:
 def compute_aggregates(
     db: sqlite_utils.Database, review_round: dict[str, Any], communes: list[str] | None = None
 ) -> pd.DataFrame:
-    """Commune figures of the round (of `communes`, default all) from their households."""
+    """Commune figures of the round (of `communes`, default all) from their households.
+
+    Communes are computed in groups of at most `AGGREGATE_GROUP` households: a round of
+    millions never sits in memory at once (each household's record is parsed for the MPI)."""
+    sizes = dict(
+        db.execute(
+            "SELECT commune_code, count(*) FROM households WHERE round_id = ? GROUP BY 1",
+            [review_round["id"]],
+        ).fetchall()
+    )
+    wanted = sorted(sizes) if communes is None else [c for c in communes if c in sizes]
+    groups: list[list[str]] = [[]]
+    for code in wanted:
+        if groups[-1] and sum(sizes[c] for c in groups[-1]) + sizes[code] > AGGREGATE_GROUP:
+            groups.append([])
+        groups[-1].append(code)
+    tables = [_compute_group(db, review_round, group) for group in groups if group]
+    if not tables:
+        return pd.DataFrame(columns=["commune_code", "households"])
+    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+
+
+AGGREGATE_GROUP = 100_000  # households per group of communes computed at once
+
+
+def _compute_group(
+    db: sqlite_utils.Database, review_round: dict[str, Any], communes: list[str]
+) -> pd.DataFrame:
     from maps.aggregate import commune_aggregates as maps_aggregates
 
     frame = household_frame(db, review_round["id"], communes)
