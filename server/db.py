@@ -481,6 +481,31 @@ def m067_household_writes(conn: sqlite3.Connection) -> None:
     )
 
 
+def m068_households_deprivation_count(conn: sqlite3.Connection) -> None:
+    """Issue 16: the official score's deprivation count beside the household (written with
+    it, filled for older rows by the `households_deprivation_count` conversion) and indexed,
+    so the queue sorted by deprivations reads one index instead of one score per household."""
+    conn.execute("ALTER TABLE households ADD COLUMN deprivation_count INTEGER")
+    conn.execute(
+        "CREATE INDEX households_deprivations"
+        " ON households(round_id, commune_code, deprivation_count DESC, household_id)"
+    )
+
+
+def m069_household_summary(conn: sqlite3.Connection) -> None:
+    """Issue 16: what the province's figures read of a household besides its classes — area,
+    head's ethnicity, number of members (server.household_rows.household_summary) — as
+    columns, filled for older rows by the `households_summary` conversion; and a cache of each
+    household version's global-MPI c_i (derived, computed once per version by the
+    aggregates). With both, recomputing a commune's figures after a decision reads no record."""
+    for column, kind in (("area", "TEXT"), ("head_ethnicity", "TEXT"), ("member_count", "INTEGER")):
+        conn.execute(f"ALTER TABLE households ADD COLUMN {column} {kind}")
+    conn.execute(
+        "CREATE TABLE household_mpi (round_id INTEGER NOT NULL, household_id TEXT NOT NULL,"
+        " version INTEGER NOT NULL, c_i REAL NOT NULL, PRIMARY KEY (round_id, household_id))"
+    )
+
+
 def _drop_record_expression_indexes(conn: sqlite3.Connection) -> None:
     # Created by review.m002 (on json_extract of the record): SQLite would evaluate them on
     # every write of a packed record, and fail.
@@ -546,6 +571,26 @@ CONVERSIONS = (
         wrap=True,  # submissions are append-only: the guard is lifted inside the batch only
     ),
     Conversion(
+        "households_deprivation_count",
+        "households",
+        "rowid",
+        "UPDATE households SET deprivation_count = (SELECT s.deprivation_count FROM scores s"
+        " WHERE s.round_id = households.round_id AND s.household_id = households.household_id"
+        " AND s.household_version = households.version AND s.official = 1 ORDER BY s.mode"
+        " LIMIT 1) WHERE rowid >= ? AND rowid < ? AND deprivation_count IS NULL",
+    ),
+    Conversion(
+        "households_summary",
+        "households",
+        "rowid",
+        "UPDATE households SET area = json_extract(povcensus_unpacked(record), '$.area'),"
+        " member_count = coalesce(json_array_length(povcensus_unpacked(record), '$.members'), 0),"
+        " head_ethnicity = (SELECT json_extract(m.value, '$.ethnicity') FROM"
+        " json_each(povcensus_unpacked(households.record), '$.members') m"
+        " WHERE json_extract(m.value, '$.relation') = 'head' LIMIT 1)"
+        " WHERE rowid >= ? AND rowid < ? AND member_count IS NULL",
+    ),
+    Conversion(
         "persons_name_key",
         "persons",
         "rowid",
@@ -582,6 +627,7 @@ def run_conversion(
     conn.create_function("povcensus_pack_text", 1, pack_text, deterministic=True)
     conn.create_function("povcensus_pack_result", 1, pack_result_json, deterministic=True)
     conn.create_function("povcensus_name_key", 1, normalise_name, deterministic=True)
+    conn.create_function("povcensus_unpacked", 1, _unpacked_or_null, deterministic=True)
     total = max(0, (last or 0) - start + 1)
     report = progress or (_progress_bar() if total > 10 * CONVERSION_BATCH else None)
     while last is not None and start <= last:
@@ -617,7 +663,7 @@ def _progress_bar() -> Callable[[str, int, int], None]:
 
     def report(name: str, done: int, total: int) -> None:
         if name not in bars:
-            bars[name] = tqdm(total=total, desc=f"converting {name}", unit="rows", leave=True)
+            bars[name] = tqdm(total=total, desc=f"converting {name}", unit="rows", mininterval=2.0)
         bar = bars[name]
         bar.update(done - bar.n)
         if done >= total:

@@ -155,7 +155,7 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
     `_store_chunk` writes (in worker processes for large demos: this is the CPU-heavy part)."""
     from server import scoring_adapter
     from server.api import _payload_and_hash
-    from server.household_rows import household_columns, person_rows
+    from server.household_rows import household_columns, household_summary, person_rows
     from server.packing import pack_record, pack_text
     from server.score_result import deprivations_json, pack_result
 
@@ -193,7 +193,7 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
                 score.get("deprivation_count"),
                 deprivations_json(score),
                 pack_record(record),
-                household_columns(record),
+                household_columns(record) + household_summary(record),
                 person_rows(0, record["household_id"], record["commune_code"], record),
             )
         )
@@ -229,7 +229,7 @@ def _ingest(db, records: list[dict], review_round: dict, submitter, progress: Pr
 
 def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
     from server.db import PROJECTION, transaction, utcnow
-    from server.household_rows import count_writes
+    from server.household_rows import SUMMARY, count_writes
 
     now = utcnow()
     with transaction(db) as conn:
@@ -241,9 +241,10 @@ def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
         )
         conn.executemany(
             "INSERT INTO households (round_id, household_id, commune_code, version,"
-            f" submission_id, record, classification, status, updated_at, {', '.join(PROJECTION)})"
-            f" VALUES (?,?,?,1,?,?,?,'submitted',?, {', '.join('?' * len(PROJECTION))})",
-            [(round_id, r[0], r[1], r[4], r[15], r[7], now, *r[16]) for r in rows],
+            " submission_id, record, classification, status, updated_at, deprivation_count,"
+            f" {', '.join(PROJECTION + SUMMARY)})"
+            f" VALUES (?,?,?,1,?,?,?,'submitted',?,?, {', '.join('?' * len(PROJECTION + SUMMARY))})",
+            [(round_id, r[0], r[1], r[4], r[15], r[7], now, r[13], *r[16]) for r in rows],
         )
         writes: dict[str, int] = {}
         for r in rows:

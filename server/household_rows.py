@@ -19,6 +19,7 @@ from survey_forms.persons import normalise_name
 __all__ = [
     "count_writes",
     "household_columns",
+    "household_summary",
     "person_rows",
     "record_of",
     "replace_persons",
@@ -31,6 +32,17 @@ record_of = unpack_record  # the record dict from `households.record`
 def household_columns(record: dict[str, Any]) -> list[Any]:
     """The projection columns' values, in `PROJECTION` order."""
     return [_text(record.get(column)) for column in PROJECTION]
+
+
+SUMMARY = ("area", "head_ethnicity", "member_count")  # households' columns for the figures
+
+
+def household_summary(record: dict[str, Any]) -> list[Any]:
+    """Area, the head's ethnicity and the number of members (what the province's figures
+    count households by), in `SUMMARY` order."""
+    members = [m for m in record.get("members") or [] if isinstance(m, dict)]
+    head = next((m for m in members if m.get("relation") == "head"), {})
+    return [_text(record.get("area")), _text(head.get("ethnicity")), len(members)]
 
 
 def person_rows(
@@ -77,8 +89,10 @@ def upsert_household(
     submission_id: str,
     classification: str | None,
     updated_at: str,
+    deprivation_count: int | None = None,
 ) -> None:
-    """The household's new current row (status `submitted`) and its members in `persons`."""
+    """The household's new current row (status `submitted`; `deprivation_count` of its official
+    score, for the queue's sort) and its members in `persons`."""
     household_id, commune_code = record["household_id"], record["commune_code"]
     before = conn.execute(
         "SELECT commune_code FROM households WHERE round_id = ? AND household_id = ?",
@@ -87,13 +101,15 @@ def upsert_household(
     count_writes(conn, round_id, {commune_code: 1} | ({before[0]: 1} if before else {}))
     conn.execute(
         "INSERT INTO households (round_id, household_id, commune_code, version, submission_id,"
-        f" record, classification, status, updated_at, {', '.join(PROJECTION)})"
-        f" VALUES (?,?,?,?,?,?,?, 'submitted', ?, {', '.join('?' * len(PROJECTION))})"
+        " record, classification, status, updated_at, deprivation_count,"
+        f" {', '.join(PROJECTION + SUMMARY)})"
+        f" VALUES (?,?,?,?,?,?,?, 'submitted', ?, ?, {', '.join('?' * len(PROJECTION + SUMMARY))})"
         " ON CONFLICT (round_id, household_id) DO UPDATE SET commune_code = excluded.commune_code,"
         " version = excluded.version, submission_id = excluded.submission_id,"
         " record = excluded.record, classification = excluded.classification,"
-        " status = 'submitted', updated_at = excluded.updated_at, "
-        + ", ".join(f"{column} = excluded.{column}" for column in PROJECTION),
+        " status = 'submitted', updated_at = excluded.updated_at,"
+        " deprivation_count = excluded.deprivation_count, "
+        + ", ".join(f"{column} = excluded.{column}" for column in PROJECTION + SUMMARY),
         [
             round_id,
             household_id,
@@ -103,7 +119,9 @@ def upsert_household(
             pack_record(record),
             classification,
             updated_at,
+            deprivation_count,
             *household_columns(record),
+            *household_summary(record),
         ],
     )
     replace_persons(conn, [(round_id, household_id, commune_code, record)])

@@ -529,6 +529,7 @@ def _write_household(
         submission_id=sub.instance_id,
         classification=classification,
         updated_at=now,
+        deprivation_count=score.get("deprivation_count"),
     )
     conn.execute(
         "INSERT INTO household_versions (round_id, household_id, version, submission_id,"

@@ -281,3 +281,35 @@ def test_aggregates_computed_in_groups_of_communes_equal_those_computed_at_once(
     import pandas as pd
 
     pd.testing.assert_frame_equal(grouped[whole.columns], whole, check_dtype=False)
+
+
+def test_each_household_versions_mpi_score_is_computed_once_and_kept(demo_db):
+    """Issue 16: the commune figures read no record once a household version's MPI score is
+    known; the kept score is the one `scoring.mpi.household_mpi` gives for its record."""
+    import pandas as pd
+
+    from scoring.mpi import household_mpi
+    from server.household_rows import record_of
+    from server.queries import province
+    from server.queries.rounds import open_round_for
+
+    db = connect(demo_db)
+    review_round = open_round_for(db, "42")
+    db.execute("DELETE FROM household_mpi")
+    first = province.compute_aggregates(db, review_round)
+    kept = dict(
+        ((h, v), c)
+        for h, v, c in db.execute("SELECT household_id, version, c_i FROM household_mpi")
+    )
+    current = db.execute(
+        "SELECT household_id, version, record FROM households WHERE round_id = ?",
+        [review_round["id"]],
+    ).fetchall()
+    assert {(h, v) for h, v, _ in current} <= set(kept)
+    for household_id, version, stored in current[:40]:
+        assert kept[(household_id, version)] == pytest.approx(
+            household_mpi(record_of(stored))["c_i"]
+        )
+    again = province.compute_aggregates(db, review_round)
+    pd.testing.assert_frame_equal(again, first)
+    assert "mpi_M0" in first.columns and first["mpi_M0"].notna().all()

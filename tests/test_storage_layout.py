@@ -128,7 +128,19 @@ def test_household_lookup_by_id_uses_an_index(live_server, enumerator_session, h
 
 # --- a database of the schema before issue 16, with data in it, migrates in place ---------
 
-OLD_MIGRATIONS = ("m060_", "m061_", "m062_", "m063_", "m064_", "m065_", "m066_", "review.m064_")
+OLD_MIGRATIONS = (
+    "m060_",
+    "m061_",
+    "m062_",
+    "m063_",
+    "m064_",
+    "m065_",
+    "m066_",
+    "m067_",
+    "m068_",
+    "m069_",
+    "review.m064_",
+)
 
 
 def _upgrade_to_old_schema(db, monkeypatch) -> None:
@@ -197,6 +209,9 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
         "m064_households_projection",
         "m065_submissions_packed",
         "m066_person_name_key",
+        "m067_household_writes",
+        "m068_households_deprivation_count",
+        "m069_household_summary",
         "review.m064_queue_projection_indexes",
     ]
     assert "input" not in columns(db, "scores")
@@ -223,6 +238,16 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
     assert isinstance(stored_record, bytes) and len(stored_record) * 4 < len(record_json)
     assert record_of(stored_record) == json.loads(record_json)
     assert (village, head, address) == (record["village"], record["head_name"], record["address"])
+    # The official score's deprivation count is beside the household (the queue sorts on it),
+    # and the commune's write counter starts from its households' versions.
+    assert db.execute("SELECT deprivation_count FROM households").fetchone() == (2,)
+    assert db.execute("SELECT * FROM household_writes").fetchall() == [(1, "18496", 1)]
+    head = next(m for m in record["members"] if m["relation"] == "head")
+    assert db.execute("SELECT area, head_ethnicity, member_count FROM households").fetchone() == (
+        loaded["area"],
+        head["ethnicity"],
+        len(record["members"]),
+    )
     keys = db.execute("SELECT name, name_key FROM persons ORDER BY member_no").fetchall()
     assert len(keys) == persons_before and all(key == normalise_name(name) for name, key in keys)
     # The raw submission is packed and unpacks to exactly the text received.

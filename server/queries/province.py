@@ -89,19 +89,24 @@ def household_frame(
     db: sqlite_utils.Database, round_id: int, communes: list[str] | None = None
 ) -> pd.DataFrame:
     """One row per current household: codes, computed and final class, status, deprivations,
-    head's ethnicity, area, members; plus `mpi_c` (global MPI deprivation score) when known."""
+    head's ethnicity, area, members; plus `mpi_c` (global MPI deprivation score) when known.
+
+    Reads the households' plain columns (server.db m069), not their records; the MPI score of
+    a household version is computed once from its record and kept (`household_mpi`)."""
     rows = db.execute(
         "SELECT h.household_id, h.commune_code, h.classification, "
-        f"{FINAL_CLASS_SQL}, {STATUS_SQL}, s.deprivations, h.record"
+        f"{FINAL_CLASS_SQL}, {STATUS_SQL}, s.deprivations, h.head_ethnicity, h.area,"
+        " h.member_count, m.c_i, h.version"
         f" FROM households h{DECISION_JOIN}"
         " LEFT JOIN scores s ON s.round_id = h.round_id AND s.household_id = h.household_id"
         " AND s.household_version = h.version AND s.official = 1"
+        " LEFT JOIN household_mpi m ON m.round_id = h.round_id"
+        " AND m.household_id = h.household_id AND m.version = h.version"
         " WHERE h.round_id = ?"
         + (f" AND h.commune_code IN ({', '.join('?' * len(communes))})" if communes else "")
         + " ORDER BY h.household_id",
         [round_id, *(communes or [])],
     ).fetchall()
-    records = [record_of(row[6]) for row in rows]
     frame = pd.DataFrame(
         {
             "household_id": [r[0] for r in rows],
@@ -110,23 +115,49 @@ def household_frame(
             "classification": [r[3] for r in rows],
             "status": [r[4] for r in rows],
             "deprivations": [" ".join(json.loads(r[5]) if r[5] else []) for r in rows],
-            "ethnicity": [_head_ethnicity(rec) for rec in records],
-            "area": [rec.get("area") for rec in records],
-            "n_members": [len(rec.get("members") or []) for rec in records],
+            # Official tables count a household by its head's ethnicity.
+            "ethnicity": [r[6] or "other" for r in rows],
+            "area": [r[7] for r in rows],
+            "n_members": [r[8] for r in rows],
         }
     )
-    mpi = _mpi_scores(records)
-    if mpi is not None:
+    mpi = [r[9] for r in rows]
+    missing = [i for i, value in enumerate(mpi) if value is None]
+    if missing:
+        computed = _cache_mpi(db, round_id, [(rows[i][0], rows[i][10]) for i in missing])
+        for i in missing:
+            mpi[i] = computed.get(rows[i][0])
+    if rows and all(value is not None for value in mpi):
         frame["mpi_c"] = mpi
     return frame
 
 
-def _head_ethnicity(record: dict[str, Any]) -> str:
-    """Official tables count a household by its head's ethnicity."""
-    for member in record.get("members") or []:
-        if member.get("relation") == "head":
-            return member.get("ethnicity") or "other"
-    return "other"
+def _cache_mpi(db, round_id: int, versions: list[tuple[str, int]]) -> dict[str, float]:
+    """Compute and keep the MPI c_i of these (household, version)s from their records."""
+    found: dict[str, float] = {}
+    for start in range(0, len(versions), 20_000):
+        chunk = dict(versions[start : start + 20_000])
+        marks = ", ".join("?" * len(chunk))
+        records = [
+            record_of(stored)
+            for household_id, version, stored in db.execute(
+                "SELECT household_id, version, record FROM households WHERE round_id = ?"
+                f" AND household_id IN ({marks})",
+                [round_id, *chunk],
+            )
+            if chunk.get(household_id) == version
+        ]
+        scores = _mpi_scores(records)
+        if scores is None:
+            return found  # logged; the figures stand without the MPI
+        rows = [
+            (round_id, record["household_id"], chunk[record["household_id"]], score)
+            for record, score in zip(records, scores, strict=True)
+        ]
+        with transaction(db) as conn:
+            conn.executemany("INSERT OR REPLACE INTO household_mpi VALUES (?, ?, ?, ?)", rows)
+        found.update({row[1]: row[3] for row in rows})
+    return found
 
 
 def _mpi_scores(records: list[dict[str, Any]]) -> list[float] | None:
@@ -200,8 +231,9 @@ def _compute_group(
     indicators = [ind for ind, _vi, _en in round_indicators(review_round)]
     if frame.empty:
         return pd.DataFrame(columns=["commune_code", "households"])
+    deprived = [set(ids.split()) for ids in frame["deprivations"]]
     for ind in indicators:
-        frame[f"dep_{ind}"] = frame["deprivations"].str.split().apply(lambda ids, i=ind: i in ids)
+        frame[f"dep_{ind}"] = [ind in ids for ids in deprived]
     table = maps_aggregates(frame, indicators=indicators).set_index("commune_code")
     table = table.join(_computed_counts(frame)).join(_ethnicity_counts(frame))
     table = table.join(_movement(db, review_round, list(table.index)))

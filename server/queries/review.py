@@ -91,7 +91,7 @@ SORTS = {
     "village": f"{VILLAGE_SQL}, h.household_id",
     "head": f"{HEAD_SQL}, h.household_id",
     "class": f"{FINAL_CLASS_SQL}, h.household_id",
-    "deprivations": f"{SCORE_SQL.format(col='deprivation_count')} DESC, h.household_id",
+    "deprivations": "h.deprivation_count DESC, h.household_id",  # the official score's (m068)
     "status": f"{STATUS_SQL}, h.household_id",
 }
 
@@ -124,9 +124,14 @@ def list_queue(
         ", EXISTS (SELECT 1 FROM review_complaints c WHERE c.round_id = h.round_id"
         " AND c.household_id = h.household_id AND c.status = 'open') AS open_complaint"
     )
+    order = SORTS.get(wanted.sort, SORTS["household"])
+    # The page's households are chosen first on the sort key alone, and only those 50 rows
+    # get the per-row subqueries (score, complaint): computing them for every row skipped by
+    # OFFSET made a late page of a 30,000-household commune take 0.3–0.4 s.
     sql = (
         household_rows_sql(columns)
-        + f" {where} ORDER BY {SORTS.get(wanted.sort, SORTS['household'])} LIMIT ? OFFSET ?"
+        + f" JOIN (SELECT h.rowid AS page_row FROM households h{DECISION_JOIN} {where}"
+        f" ORDER BY {order} LIMIT ? OFFSET ?) ON h.rowid = page_row ORDER BY {order}"
     )
     rows = list(db.query(sql, [*args, page_size, (page - 1) * page_size]))
     household_ids = [row["household_id"] for row in rows]
