@@ -1,7 +1,9 @@
-"""Issue 16, first step: each household's record is stored once per version (the submission);
-score rows and history rows point at it instead of copying it, and a household is found by id
-through an index. Checked over real HTTP (JSON batch and OpenRosa) and on a database migrated
-from the schema before the change, with data in it."""
+"""Issue 16: each household's record is stored once per version (the raw submission, packed
+losslessly); score rows and history rows point at it instead of copying it; the household row
+keeps its validated record packed plus the columns the queue and the figures read; a household
+is found by id through an index. Checked over real HTTP (JSON batch and OpenRosa), on a database
+migrated from the schema before the change with data in it, and through an interrupted
+conversion."""
 
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ from server import scoring_adapter
 from server.db import connect, transaction, upgrade
 from server.household_rows import record_of
 from server.packing import unpack_text
-from survey_forms.persons import normalise_name
 from server.queries.households import get_household, version_record
 from server.score_result import deprivations_json, pack_result, result_json, unpack_result
+from survey_forms.persons import normalise_name
 from tests.strategies import households
 from tests.test_server_openrosa import collect_session, instance, submit
 from tests.test_server_sync import item, push
