@@ -4,8 +4,9 @@ A score row keeps, in plain columns, what lists, filters and aggregates read —
 deprivation count, the deprived indicators (`scores.deprivations`, a JSON array), provisional,
 standard and version. The whole `Classification.to_dict()` (rule, income, every indicator's
 facts and explanation) is read for one household at a time, so it is stored compressed with
-zlib and a preset dictionary of typical results: ≈ 7 KB of JSON become ≈ 0.4 KB (plain zlib
-gives ≈ 2.3 KB, and a row that size still fills a 4 KB page alone).
+zlib (level 3, server.packing.Packer) and a preset dictionary of typical results: ≈ 7 KB of
+JSON become ≈ 0.6–0.7 KB (plain zlib gives ≈ 2.3 KB, and a row that size still fills a 4 KB
+page alone).
 
 Stored form: one format byte, then the zlib stream. Format 1 uses
 `data/score_result_dictionary_1.txt` (results of synthetic households under vn-2016, vn-2027
@@ -17,30 +18,21 @@ plain-JSON text of rows written before migration m063.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import zlib
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-FORMAT = 1  # the format new rows are written in
-_DICTIONARIES = {
-    1: (
-        "score_result_dictionary_1.txt",
-        "4925b0a60a3ef8a86505cb2205255b2f7da9269c539895512d06925a21d55bb6",
-    )
-}
+from server.packing import Packer
 
-
-@cache
-def dictionary(number: int) -> bytes:
-    """The preset dictionary of format `number`, checked against its pinned sha256."""
-    name, sha256 = _DICTIONARIES[number]
-    data = (Path(__file__).parent / "data" / name).read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise RuntimeError(f"{name} was changed: stored score results need it unchanged")
-    return data
+_RESULTS = Packer(
+    {
+        1: (
+            "score_result_dictionary_1.txt",
+            "4925b0a60a3ef8a86505cb2205255b2f7da9269c539895512d06925a21d55bb6",
+        )
+    },
+    "score result",
+)
+dictionary = _RESULTS.dictionary
 
 
 def result_json(score: dict[str, Any]) -> str:
@@ -54,34 +46,15 @@ def pack_result(score: dict[str, Any]) -> bytes:
     return pack_result_json(result_json(score))
 
 
-@cache
-def _primed_packer(number: int):
-    # A copy of a compressor primed with the dictionary costs half a fresh one (and gives
-    # exactly the same bytes).
-    # Level 3: half the time of level 6 for ≈ 12 % more bytes (bench_storage, issue 16);
-    # the level is not part of the stored format.
-    return zlib.compressobj(3, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary(number))
-
-
-@cache
-def _primed_unpacker(number: int):
-    return zlib.decompressobj(zdict=dictionary(number))
-
-
 def pack_result_json(text: str) -> bytes:
-    packer = _primed_packer(FORMAT).copy()
-    return bytes([FORMAT]) + packer.compress(text.encode("utf-8")) + packer.flush()
+    return _RESULTS.pack(text.encode("utf-8"))
 
 
 def unpack_result(stored: bytes | str) -> dict[str, Any]:
     """The result dict from `scores.result`: a packed BLOB, or JSON text (rows before m063)."""
     if isinstance(stored, str):
         return json.loads(stored)
-    if not stored or stored[0] not in _DICTIONARIES:
-        raise ValueError(f"unknown stored score result format {stored[:1]!r}")
-    unpacker = _primed_unpacker(stored[0]).copy()
-    text = unpacker.decompress(stored[1:]) + unpacker.flush()
-    return json.loads(text.decode("utf-8"))
+    return json.loads(_RESULTS.unpack(stored).decode("utf-8"))
 
 
 def deprivations_json(score: dict[str, Any]) -> str | None:
