@@ -1,9 +1,11 @@
 """Writing a household's current row (issue 16): one place that knows its stored form.
 
 `households` keeps the validated record packed (server.packing) plus the plain columns that
-the review queue filters and sorts on (`server.db.PROJECTION`), and the `persons` index of its
-members (duplicate-person check) is written here with it — SQL cannot read a packed record,
-so no trigger can. Every writer (ingest, the demo's bulk path) goes through this module.
+SQL reads: what the review queue filters and sorts on (`server.db.PROJECTION`, the official
+score's `deprivation_count`) and what the province's figures count by (`SUMMARY`). The
+`persons` index of its members (duplicate-person check) and the commune's `household_writes`
+counter are written here with it — SQL cannot read a packed record, so no trigger can. Ingest
+goes through `upsert_household`; the demo's bulk path uses the same functions for its rows.
 """
 
 from __future__ import annotations
