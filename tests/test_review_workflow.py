@@ -129,6 +129,36 @@ def test_queue_filters_sorts_and_pages_in_sql(review, client):
     assert html.count('href="/review/c/18496/h/') == 4
 
 
+def test_queue_counts_follow_every_new_household_decision_and_new_version(review):
+    """The header counts are kept per process between changes (issue 16); each kind of change
+    shows at once: a new household, a decision, an override, a return and the new version."""
+    round_id = review.round["id"]
+
+    def counts():
+        found = rq.queue_counts(review.db, round_id, OWN)
+        assert found == rq._count_queue(review.db, round_id, OWN)  # never a stale copy
+        return found["status"], found["class"]
+
+    first = review.add("poor")
+    assert counts() == ({"submitted": 1}, {"poor": 1})
+    second = review.add("not_poor")
+    assert counts() == ({"submitted": 2}, {"poor": 1, "not_poor": 1})
+    head = review.users["head"].id
+    version = state(review, first)["version"]
+    rq.record_decision(
+        review.db, round_id=round_id, household_id=first, user_id=head,
+        decision="overridden", override_class="near_poor", reason="Họp dân", version=version,
+    )  # fmt: skip
+    assert counts() == ({"overridden": 1, "submitted": 1}, {"near_poor": 1, "not_poor": 1})
+    rq.record_decision(
+        review.db, round_id=round_id, household_id=second, user_id=head,
+        decision="returned", reason="Thiếu thu nhập", version=state(review, second)["version"],
+    )  # fmt: skip
+    assert counts()[0] == {"overridden": 1, "returned": 1}
+    review.resubmit(second, "poor")
+    assert counts() == ({"overridden": 1, "resubmitted": 1}, {"near_poor": 1, "poor": 1})
+
+
 def _decide_all(review, round_id, decision="confirmed"):
     for row in rq.decisions(review.db, round_id, [OWN]):
         if row["status"] in ("submitted", "resubmitted"):
