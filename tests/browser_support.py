@@ -59,9 +59,14 @@ def running_demo(folder: Path, households: int) -> Iterator[str]:
         assert url, "povcensus demo did not start"
         yield url
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        interrupt(process)
+
+
+def interrupt(process: subprocess.Popen) -> None:
+    """Stop a `povcensus` process as Ctrl-C would; kill it if it does not end in 15 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)

@@ -5,12 +5,12 @@ subprocess — that it starts a server answering on loopback, which is then stop
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import urllib.request
 
 import pytest
+from browser_support import interrupt
 from click.testing import CliRunner
 
 from povcensus.cli import main
@@ -173,12 +173,7 @@ def test_demo_command_serves_on_loopback_then_stops(tmp_path):
             opener.open(url + "/province/", timeout=30)
         assert redirect.value.code == 302  # the dashboard needs a login
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        interrupt(process)
     assert process.returncode is not None
 
 
