@@ -233,7 +233,12 @@ def db_upgrade(database: str | None) -> None:
     """
     from server.db import applied_migrations
 
-    app = _app(database)  # create_app applies the migrations
+    if database and not os.path.exists(database):  # a typo must not become a new empty database
+        raise click.ClickException(
+            f"không có cơ sở dữ liệu tại {database} / no database at {database}:"
+            " check the path (`povcensus info` shows the data folder's database)"
+        )
+    app = _app(database)  # create_app applies the migrations and finishes any conversion
     for name in applied_migrations(_db(app)):
         click.echo(name)
     click.echo(f"database {app.config['DATABASE']} is up to date")

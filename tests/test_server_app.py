@@ -171,6 +171,10 @@ def test_cli_users_tokens_rounds(tmp_path, monkeypatch):
     )
     assert out.exit_code == 1 and "unknown standard" in out.output
     assert "m001_initial" in run(database, "db", "upgrade").output
+    typo = str(tmp_path / "typo" / "povcensus.sqlite3")
+    out = run(typo, "db", "upgrade")  # a mistyped path is an error, not a new database
+    assert out.exit_code == 1 and "no database at" in out.output
+    assert not (tmp_path / "typo").exists()
     actions = [r[0] for r in db.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions[:3] == ["user_add", "user_add", "token_issue"]
 
