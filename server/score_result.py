@@ -14,6 +14,12 @@ and vn-2022, serialised as `result_json` does, last 32 KB). A dictionary is neve
 shipped — its sha256 is pinned below, or rows written with it could not be read — a better
 one is added as format 2. Every reader goes through `unpack_result`, which also reads the
 plain-JSON text of rows written before migration m063.
+
+Format 0 is a *summary*: the score of a policy simulation (`povcensus rescore`) keeps only its
+rule and income per person beside the columns, as compact JSON after the byte 0. Its full
+explanation is recomputed on demand from the household version's stored record under the
+same standard (scoring is deterministic): storing it would cost ≈ 650 B and ≈ 300 µs per
+household and simulation, for text nobody reads for most of them (issue 16).
 """
 
 from __future__ import annotations
@@ -51,10 +57,32 @@ def pack_result_json(text: str) -> bytes:
 
 
 def unpack_result(stored: bytes | str) -> dict[str, Any]:
-    """The result dict from `scores.result`: a packed BLOB, or JSON text (rows before m063)."""
+    """The full result dict from `scores.result`: a packed BLOB, or JSON text (rows before
+    m063). A summary row has none: ValueError (see `is_summary`)."""
     if isinstance(stored, str):
         return json.loads(stored)
+    if is_summary(stored):
+        raise ValueError("a summary score keeps no explanation: recompute it from the record")
     return json.loads(_RESULTS.unpack(stored).decode("utf-8"))
+
+
+SUMMARY = b"\x00"  # format byte of a summary result
+SUMMARY_KEYS = ("rule", "income_per_capita_month")
+
+
+def pack_summary(score: dict[str, Any]) -> bytes:
+    """The stored form of a score without its explanation: its rule and income per person."""
+    kept = {key: score.get(key) for key in SUMMARY_KEYS}
+    return SUMMARY + json.dumps(kept, separators=(",", ":")).encode("ascii")
+
+
+def is_summary(stored: bytes | str) -> bool:
+    return isinstance(stored, bytes) and stored[:1] == SUMMARY
+
+
+def unpack_summary(stored: bytes) -> dict[str, Any]:
+    """{"rule", "income_per_capita_month"} of a summary row."""
+    return json.loads(stored[1:])
 
 
 def deprivations_json(score: dict[str, Any]) -> str | None:

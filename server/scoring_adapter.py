@@ -84,3 +84,56 @@ def classify(record: dict[str, Any], standard_id: str, *, mode: str = "income") 
         return classify_household(record, standard(standard_id), mode=mode).to_dict()
     except ScoringError as error:
         raise Unscorable(error.code, error.message_vi, error.message_en) from error
+
+
+def classify_many(
+    records: list[dict[str, Any]], standard_id: str, *, mode: str = "income"
+) -> list[dict[str, Any]]:
+    """The class of each record (in order) without its explanation, by the vectorised batch
+    scorer: `classify`'s household_id, standard, standard_version, provisional, mode,
+    classification, rule, deprivation_count and deprivations, plus `income_per_capita_month`
+    (None when no income was given). About twenty times cheaper than `classify` per household;
+    the two agree on every household (tests/test_rescore_batch.py, and scoring's own property
+    test). `Unscorable` when any record cannot be scored — call `classify` on each to find
+    which."""
+    import math
+
+    from scoring import ScoringError
+    from scoring.batch import score_tables
+    from survey_forms.communes import with_commune_area
+    from survey_forms.tables import households_to_tables
+
+    if not records:
+        return []
+    areas = [with_commune_area(r, special_zone_area=_special_zone_area) for r in records]
+    try:
+        table = score_tables(*households_to_tables(areas), standard(standard_id), mode=mode)
+    except ScoringError as error:
+        raise Unscorable(error.code, error.message_vi, error.message_en) from error
+    meta = table.attrs
+    common = {
+        "standard": meta["standard"],
+        "standard_version": meta["standard_version"],
+        "provisional": meta["provisional"],
+        "mode": meta["mode"],
+    }
+    return [
+        {
+            "household_id": household_id,
+            **common,
+            "classification": classification,
+            "rule": rule,
+            "deprivation_count": int(count),
+            "deprivations": deprivations.split(),
+            "income_per_capita_month": None if math.isnan(income) else float(income),
+        }
+        for household_id, classification, rule, count, deprivations, income in zip(
+            table["household_id"].tolist(),
+            table["classification"].tolist(),
+            table["rule"].tolist(),
+            table["deprivation_count"].tolist(),
+            table["deprivations"].tolist(),
+            table["income_pc_month"].tolist(),
+            strict=True,
+        )
+    ]

@@ -11,7 +11,7 @@ from server import scoring_adapter
 from server.db import transaction, utcnow
 from server.household_rows import record_of
 from server.packing import unpack_text
-from server.score_result import unpack_result
+from server.score_result import is_summary, unpack_result
 
 
 def get_household(
@@ -103,13 +103,25 @@ def _raw_record(payload_format: str, payload: str) -> dict[str, Any]:
 
 
 def scores_for(db: sqlite_utils.Database, round_id: int, household_id: str) -> list[dict]:
-    """Every score row of the household in the round (official and simulations), newest first."""
+    """Every score row of the household in the round (official and simulations), newest first,
+    each with its full result. A simulation stored as a summary gets its result recomputed from
+    that version's stored record under the same standard; `recomputed` is then True, and a
+    standard whose file moved to another version since is scored as it is now, which
+    `result["standard_version"]` against the row's `standard_version` shows."""
     rows = db.query(
         "SELECT * FROM scores WHERE round_id = ? AND household_id = ?"
         " ORDER BY household_version DESC, official DESC, standard",
         [round_id, household_id],
     )
-    return [{**row, "result": unpack_result(row["result"])} for row in rows]
+    return [_with_result(db, round_id, household_id, row) for row in rows]
+
+
+def _with_result(db, round_id: int, household_id: str, row: dict) -> dict:
+    if not is_summary(row["result"]):
+        return {**row, "result": unpack_result(row["result"]), "recomputed": False}
+    record = version_record(db, round_id, household_id, row["household_version"])
+    result = scoring_adapter.classify(record, row["standard"], mode=row["mode"])
+    return {**row, "result": result, "recomputed": True}
 
 
 def list_quarantine(

@@ -1,7 +1,10 @@
 """Scores beside the official ones: re-score a whole round under another standard.
 
 Raw submissions and the official (on-arrival) scores are never touched; each simulated score is
-a row with `official = 0` for the household's current version, standard and mode.
+a row with `official = 0` for the household's current version, standard and mode. A page of
+households is scored at once by the vectorised batch scorer and stored as a summary (class,
+deprivations, rule, income per person; server.score_result format 0): its explanation is
+recomputed on demand (`server.queries.households.scores_for`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from server import scoring_adapter
 from server.db import transaction, utcnow
 from server.household_rows import record_of
 from server.queries.rounds import RoundError, get_round
-from server.score_result import deprivations_json, pack_result
+from server.score_result import deprivations_json, pack_result, pack_summary
 
 CHUNK = 2_000  # households per transaction (and per job of a scoring process)
 PARALLEL_FROM = 20_000  # households from which scoring runs on a process pool
@@ -105,10 +108,18 @@ def _scored_pages(db, round_id: int, standard: str, mode: str, *, parallel: bool
 
 def score_rows(standard: str, mode: str, page: list[tuple]) -> list[tuple]:
     """Score rows (without round and time) for a page of (household id, version, record);
-    runs in a worker process for large rounds."""
+    runs in a worker process for large rounds. The page is scored in one batch and stored as
+    summaries; when the batch refuses (a household the standard cannot score), each household
+    is scored alone with its full result, so the one at fault raises as it always did."""
+    records = [record_of(stored) for _household_id, _version, stored in page]
+    try:
+        scores = scoring_adapter.classify_many(records, standard, mode=mode)
+        pack = pack_summary
+    except scoring_adapter.Unscorable:
+        scores = [scoring_adapter.classify(record, standard, mode=mode) for record in records]
+        pack = pack_result
     rows = []
-    for household_id, version, stored in page:
-        score = scoring_adapter.classify(record_of(stored), standard, mode=mode)
+    for (household_id, version, _stored), score in zip(page, scores, strict=True):
         provisional = score.get("provisional")
         rows.append(
             (
@@ -120,7 +131,7 @@ def score_rows(standard: str, mode: str, page: list[tuple]) -> list[tuple]:
                 None if provisional is None else int(bool(provisional)),
                 score.get("classification"),
                 score.get("deprivation_count"),
-                pack_result(score),
+                pack(score),
                 deprivations_json(score),
             )
         )
