@@ -29,6 +29,7 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlite_utils
 
@@ -114,7 +115,7 @@ def household_frame(
             "computed_class": [r[2] for r in rows],
             "classification": [r[3] for r in rows],
             "status": [r[4] for r in rows],
-            "deprivations": [" ".join(json.loads(r[5]) if r[5] else []) for r in rows],
+            "deprivations": _space_separated([r[5] for r in rows]),
             # Official tables count a household by its head's ethnicity.
             "ethnicity": [r[6] or "other" for r in rows],
             "area": [r[7] for r in rows],
@@ -130,6 +131,18 @@ def household_frame(
     if rows and all(value is not None for value in mpi):
         frame["mpi_c"] = mpi
     return frame
+
+
+def _space_separated(arrays: list[str | None]) -> list[str]:
+    """Deprived ids as space-separated text from `scores.deprivations` JSON arrays; a commune
+    has a few hundred distinct patterns among its households, so each is parsed once."""
+    parsed: dict[str | None, str] = {None: "", "": ""}
+    out = []
+    for text in arrays:
+        if text not in parsed:
+            parsed[text] = " ".join(json.loads(text))
+        out.append(parsed[text])
+    return out
 
 
 def _cache_mpi(db, round_id: int, versions: list[tuple[str, int]]) -> dict[str, float]:
@@ -201,10 +214,11 @@ def compute_aggregates(
 
     Communes are computed in groups of at most `AGGREGATE_GROUP` households: a round of
     millions never sits in memory at once (each household's record is parsed for the MPI)."""
-    sizes = dict(
+    only = f" AND commune_code IN ({', '.join('?' * len(communes))})" if communes else ""
+    sizes = dict(  # of the asked communes only: counting a round of millions takes ≈ 0.3 s
         db.execute(
-            "SELECT commune_code, count(*) FROM households WHERE round_id = ? GROUP BY 1",
-            [review_round["id"]],
+            f"SELECT commune_code, count(*) FROM households WHERE round_id = ?{only} GROUP BY 1",
+            [review_round["id"], *(communes or [])],
         ).fetchall()
     )
     wanted = sorted(sizes) if communes is None else [c for c in communes if c in sizes]
@@ -231,12 +245,14 @@ def _compute_group(
     indicators = [ind for ind, _vi, _en in round_indicators(review_round)]
     if frame.empty:
         return pd.DataFrame(columns=["commune_code", "households"])
-    deprived = [set(ids.split()) for ids in frame["deprivations"]]
+    # one flag per indicator, from each distinct pattern of deprivations (not each household)
+    codes, patterns = pd.factorize(frame["deprivations"])
+    deprived = [set(ids.split()) for ids in patterns]
     for ind in indicators:
-        frame[f"dep_{ind}"] = [ind in ids for ids in deprived]
+        frame[f"dep_{ind}"] = np.array([ind in ids for ids in deprived], dtype=bool)[codes]
     table = maps_aggregates(frame, indicators=indicators).set_index("commune_code")
     table = table.join(_computed_counts(frame)).join(_ethnicity_counts(frame))
-    table = table.join(_movement(db, review_round, list(table.index)))
+    table = table.join(_movement(db, review_round, frame))
     return table.reset_index()
 
 
@@ -266,13 +282,25 @@ def _ethnicity_counts(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _movement(db, review_round: dict[str, Any], communes: list[str]) -> pd.DataFrame:
-    """Per commune: start, exited, fell back, new, end for poor and near-poor (review's rules)."""
+def _movement(db, review_round: dict[str, Any], frame: pd.DataFrame) -> pd.DataFrame:
+    """Per commune: start, exited, fell back, new, end for poor and near-poor (review's rules,
+    over the households the frame already read)."""
     from server.queries.review_commune import categorise
 
+    households: dict[str, list[dict]] = {}
+    for household_id, code, status, final_class in zip(
+        frame["household_id"].tolist(),
+        frame["commune_code"].tolist(),
+        frame["status"].tolist(),
+        frame["classification"].tolist(),
+        strict=True,
+    ):
+        households.setdefault(code, []).append(
+            {"household_id": household_id, "status": status, "final_class": final_class}
+        )
     rows = {}
-    for code in communes:
-        data = categorise(db, review_round, code)
+    for code in sorted(households):
+        data = categorise(db, review_round, code, households[code])
         row = {"mv_missing": len(data["missing"])}
         for klass in ("poor", "near_poor"):
             moved = data["movement"][klass]

@@ -19,6 +19,7 @@ village's meeting.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,6 +147,13 @@ def _start_list(db, previous: dict | None, commune_code: str) -> dict[str, dict]
 def _ever(db, review_round: dict, household_ids: list[str]) -> dict[str, set[str]]:
     """Classes each household was recognised with in earlier years' rounds."""
     found: dict[str, set[str]] = {}
+    earlier = db.execute(
+        "SELECT 1 FROM review_recognised rr JOIN review_rounds r ON r.id = rr.round_id"
+        " WHERE r.id != ? AND r.year <= ? LIMIT 1",
+        [review_round["id"], review_round["year"]],
+    ).fetchone()
+    if earlier is None:  # no earlier lists at all: nothing to look up household by household
+        return found
     for start in range(0, len(household_ids), 500):
         chunk = household_ids[start : start + 500]
         for household_id, klass in db.execute(
@@ -158,21 +166,28 @@ def _ever(db, review_round: dict, household_ids: list[str]) -> dict[str, set[str
     return found
 
 
-def categorise(db, review_round: dict[str, Any], commune_code: str) -> dict[str, Any]:
-    """Households with their previous class and list categories, and the movement check."""
+def categorise(
+    db, review_round: dict[str, Any], commune_code: str, rows: list[dict] | None = None
+) -> dict[str, Any]:
+    """Households with their previous class and list categories, and the movement check.
+
+    `rows`: the commune's current households already read (each with at least household_id,
+    status and final_class, as `commune_households` gives them) — the province figures pass
+    the rows they read anyway instead of reading the commune twice."""
     previous = previous_round(db, review_round)
     start = _start_list(db, previous, commune_code)
-    rows = commune_households(db, review_round["id"], commune_code)
+    if rows is None:
+        rows = commune_households(db, review_round["id"], commune_code)
     ever = _ever(db, review_round, [r["household_id"] for r in rows])
+    placed: dict[tuple, Placement] = {}  # few distinct inputs: each placed once
     for row in rows:
         prior = start.get(row["household_id"])
         row["previous_class"] = prior["final_class"] if prior else None
-        row["placement"] = placement(
-            row["status"],
-            row["final_class"],
-            row["previous_class"],
-            ever.get(row["household_id"], set()),
-        )
+        past = frozenset(ever.get(row["household_id"], ()))
+        key = (row["status"], row["final_class"], row["previous_class"], past)
+        if key not in placed:
+            placed[key] = placement(*key[:3], set(past))
+        row["placement"] = placed[key]
         row["categories"] = list(row["placement"].categories)
     present = {row["household_id"] for row in rows}
     missing = sorted(set(start) - present)
@@ -203,14 +218,14 @@ def _categories(final: str | None, previous: str | None, ever: set[str]) -> list
 def movement(rows: list[dict], start: dict[str, dict]) -> dict[str, Any]:
     """start, exited, fell back, new and end for poor and near-poor, and whether they add up."""
     result = {}
+    listed = Counter()  # households per list (a household is on each of its lists once)
+    for r in rows:
+        listed.update(r["categories"])
     for klass in ("poor", "near_poor"):
-        count = {
-            c: sum(c in r["categories"] for r in rows)
-            for c in (f"exited_{klass}", f"fell_back_{klass}", f"new_{klass}")
-        }
+        count = {c: listed[c] for c in (f"exited_{klass}", f"fell_back_{klass}", f"new_{klass}")}
         begin = sum(1 for s in start.values() if s["final_class"] == klass)
         # a household under review is on no list: not in the end count either
-        end = sum(1 for r in rows if klass in r["categories"])
+        end = listed[klass]
         expected = (
             begin - count[f"exited_{klass}"] + count[f"fell_back_{klass}"] + count[f"new_{klass}"]
         )
