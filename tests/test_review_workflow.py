@@ -130,13 +130,14 @@ def test_queue_filters_sorts_and_pages_in_sql(review, client):
 
 
 def test_queue_counts_follow_every_new_household_decision_and_new_version(review):
-    """The header counts are kept per process between changes (issue 16); each kind of change
-    shows at once: a new household, a decision, an override, a return and the new version."""
+    """The header counts are counters kept by triggers with every write (issue 16); each kind
+    of change shows at once: a new household, a decision, an override, a return and the new
+    version — and they always equal the counts computed from the households."""
     round_id = review.round["id"]
 
     def counts():
         found = rq.queue_counts(review.db, round_id, OWN)
-        assert found == rq._count_queue(review.db, round_id, OWN)  # never a stale copy
+        assert found == rq.count_queue(review.db, round_id, OWN)  # never a stale copy
         return found["status"], found["class"]
 
     first = review.add("poor")
@@ -488,3 +489,87 @@ def test_the_province_audit_page_shows_who_did_what_and_why(review, client):
     assert household_id in page and "province (cán bộ tỉnh)" in page  # settings: no commune
     only = client.get("/review/audit?action=recognise").get_data(as_text=True)
     assert household_id not in only
+
+
+def test_queue_counters_equal_a_recount_after_any_sequence_of_writes(review):
+    """Triggers keep the counters (server.review.migrations m071): after every step of a
+    random mix of new households in two communes, decisions of every kind (again on decided
+    households), new versions and a household deleted, each commune's counters equal the
+    counts computed from its households."""
+    import random
+
+    from test_review_support import FOREIGN
+
+    round_id, head = review.round["id"], review.users["head"].id
+    chance = random.Random(16)
+    own: list[str] = []
+    classes = ("poor", "near_poor", "average", "not_poor")
+
+    def check() -> None:
+        for commune in (OWN, FOREIGN):
+            assert rq.queue_counts(review.db, round_id, commune) == rq.count_queue(
+                review.db, round_id, commune
+            )
+
+    for _step in range(40):
+        roll = chance.random()
+        if roll < 0.3 or not own:
+            commune = OWN if chance.random() < 0.7 else FOREIGN
+            added = review.add(chance.choice(classes), commune=commune)
+            if commune == OWN:
+                own.append(added)
+        elif roll < 0.75:
+            household_id = chance.choice(own)
+            decision = chance.choice(["confirmed", "overridden", "returned", "resurvey"])
+            if decision == "resurvey":  # a failed village meeting sends households back
+                with review.db.conn as conn:
+                    rq.write_decision(
+                        conn, round_id=round_id, household_id=household_id, commune_code=OWN,
+                        version=state(review, household_id)["version"], computed=None,
+                        decision="resurvey", override_class=None, reason="Họp dân", user_id=head,
+                    )  # fmt: skip
+            else:
+                rq.record_decision(
+                    review.db,
+                    round_id=round_id,
+                    household_id=household_id,
+                    user_id=head,
+                    decision=decision,
+                    override_class="near_poor" if decision == "overridden" else None,
+                    reason="Họp dân" if decision != "confirmed" else None,
+                    version=state(review, household_id)["version"],
+                )
+        else:
+            review.resubmit(chance.choice(own), chance.choice(classes))
+        check()
+    with review.db.conn:
+        review.db.execute("DELETE FROM households WHERE household_id = ?", [own[0]])
+    check()
+    assert rq.queue_counts(review.db, round_id, OWN)["total"] == len(own) - 1
+
+
+def test_the_queue_counters_migration_counts_an_existing_database(review):
+    """m071 on a database with households and decisions: the filled counters equal a recount."""
+    from server.db import upgrade
+
+    round_id = review.round["id"]
+    first, second = review.add("poor"), review.add("not_poor")
+    review.add("average")
+    for household_id, decision in ((first, "overridden"), (second, "returned")):
+        rq.record_decision(
+            review.db, round_id=round_id, household_id=household_id,
+            user_id=review.users["head"].id, decision=decision, override_class="near_poor"
+            if decision == "overridden" else None, reason="Họp dân",
+            version=state(review, household_id)["version"],
+        )  # fmt: skip
+    expected = rq.count_queue(review.db, round_id, OWN)
+    with review.db.conn:  # back to the schema before m071
+        for (name,) in review.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'review_queue%'"
+        ).fetchall():
+            review.db.execute(f"DROP TRIGGER {name}")
+        review.db.execute("DROP TABLE review_queue_counts")
+        review.db.execute("DELETE FROM schema_version WHERE name = 'review.m071_queue_counts'")
+    upgrade(review.db)
+    assert rq.queue_counts(review.db, round_id, OWN) == expected
+    assert expected["status"] == {"overridden": 1, "returned": 1, "submitted": 1}

@@ -142,6 +142,8 @@ OLD_MIGRATIONS = (
     "m068_",
     "m069_",
     "review.m064_",
+    "review.m070_",
+    "review.m071_",
 )
 
 
@@ -215,6 +217,8 @@ def test_old_database_migrates_keeping_every_row(tmp_path, monkeypatch, househol
         "m068_households_deprivation_count",
         "m069_household_summary",
         "review.m064_queue_projection_indexes",
+        "review.m070_households_commune_rows",
+        "review.m071_queue_counts",
     ]
     assert "input" not in columns(db, "scores")
     assert "record" not in columns(db, "household_versions")

@@ -203,42 +203,24 @@ def _flags(row: dict[str, Any]) -> list[str]:
     return flags
 
 
-# Per process: (database, round, commune) -> (stamp, counts). The counts scan the commune
-# (≈ 100 ms at 60,000 households); paging, sorting and filtering the queue change nothing.
-_COUNTS: dict[tuple, tuple[tuple, dict[str, Any]]] = {}
-
-
 def queue_counts(db: sqlite_utils.Database, round_id: int, commune_code: str) -> dict[str, Any]:
-    """Households per status and per final class in the commune (for the queue's header).
-
-    Kept per process until the commune changes: a household is written (`household_writes`)
-    or a review event is logged (every decision writes one, in the same transaction)."""
-    stamp = (
-        db.execute(
-            "SELECT writes FROM household_writes WHERE round_id = ? AND commune_code = ?",
-            [round_id, commune_code],
-        ).fetchone(),
-        db.execute(
-            "SELECT max(id) FROM review_events WHERE commune_code = ?", [commune_code]
-        ).fetchone(),
-        # and a database made anew at the same path is another database
-        db.execute("SELECT opened_at FROM review_rounds WHERE id = ?", [round_id]).fetchone(),
-    )
-    key = (getattr(db, "povcensus_path", id(db)), round_id, commune_code)
-    kept = _COUNTS.get(key)
-    if kept is None or kept[0] != stamp:
-        if len(_COUNTS) > 4096:  # bounded: a province has a few thousand communes at most
-            _COUNTS.clear()
-        kept = _COUNTS[key] = (stamp, _count_queue(db, round_id, commune_code))
-    counts = kept[1]
-    return {
-        "status": dict(counts["status"]),
-        "class": dict(counts["class"]),
-        "total": counts["total"],
-    }
+    """Households per status and per final class in the commune (for the queue's header),
+    from the counters that triggers keep with every household and decision write
+    (server.review.migrations m071)."""
+    by_status: dict[str, int] = {}
+    by_class: dict[str, int] = {}
+    for status, klass, count in db.execute(
+        "SELECT status, final_class, households FROM review_queue_counts"
+        " WHERE round_id = ? AND commune_code = ? AND households != 0",
+        [round_id, commune_code],
+    ):
+        by_status[status] = by_status.get(status, 0) + count
+        by_class[klass] = by_class.get(klass, 0) + count
+    return {"status": by_status, "class": by_class, "total": sum(by_status.values())}
 
 
-def _count_queue(db: sqlite_utils.Database, round_id: int, commune_code: str) -> dict[str, Any]:
+def count_queue(db: sqlite_utils.Database, round_id: int, commune_code: str) -> dict[str, Any]:
+    """The same counts computed from the households (what the counters must always equal)."""
     rows = db.execute(
         f"SELECT {STATUS_SQL}, {FINAL_CLASS_SQL}, count(*) FROM households h{DECISION_JOIN}"
         " WHERE h.round_id = ? AND h.commune_code = ? GROUP BY 1, 2",
