@@ -157,7 +157,7 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
     from server.api import _payload_and_hash
     from server.household_rows import household_columns, household_summary, person_rows
     from server.packing import pack_record, pack_text
-    from server.score_result import deprivations_json, pack_result
+    from server.score_result import score_columns
 
     rows = []
     for record in records:
@@ -174,7 +174,6 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
                 "record": record,
             }
         )
-        provisional = score.get("provisional")
         rows.append(
             (
                 record["household_id"],
@@ -185,13 +184,8 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
                 pack_text(payload),
                 sha256,
                 score.get("classification"),
-                pack_result(score),
-                score.get("standard"),
-                score.get("standard_version"),
-                score.get("mode", "income"),
-                None if provisional is None else int(bool(provisional)),
+                score_columns(score),
                 score.get("deprivation_count"),
-                deprivations_json(score),
                 pack_record(record),
                 household_columns(record) + household_summary(record),
                 person_rows(0, record["household_id"], record["commune_code"], record),
@@ -230,6 +224,7 @@ def _ingest(db, records: list[dict], review_round: dict, submitter, progress: Pr
 def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
     from server.db import PROJECTION, transaction, utcnow
     from server.household_rows import SUMMARY, count_writes
+    from server.score_result import SCORE_COLUMNS
 
     now = utcnow()
     with transaction(db) as conn:
@@ -244,7 +239,7 @@ def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
             " submission_id, record, classification, status, updated_at, deprivation_count,"
             f" {', '.join(PROJECTION + SUMMARY)})"
             f" VALUES (?,?,?,1,?,?,?,'submitted',?,?, {', '.join('?' * len(PROJECTION + SUMMARY))})",
-            [(round_id, r[0], r[1], r[4], r[15], r[7], now, r[13], *r[16]) for r in rows],
+            [(round_id, r[0], r[1], r[4], r[10], r[7], now, r[9], *r[11]) for r in rows],
         )
         writes: dict[str, int] = {}
         for r in rows:
@@ -252,7 +247,7 @@ def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
         count_writes(conn, round_id, writes)
         conn.executemany(  # person rows were made with round 0 in the worker
             "INSERT INTO persons VALUES (?,?,?,?,?,?,?,?)",
-            [(round_id, *person[1:]) for r in rows for person in r[17]],
+            [(round_id, *person[1:]) for r in rows for person in r[12]],
         )
         conn.executemany(
             "INSERT INTO household_versions (round_id, household_id, version, submission_id,"
@@ -260,13 +255,9 @@ def _store_chunk(db, rows: list[tuple], round_id: int, user_id: int) -> None:
             [(round_id, r[0], r[4], r[7], now) for r in rows],
         )
         conn.executemany(
-            "INSERT INTO scores (round_id, household_id, household_version, standard,"
-            " standard_version, mode, official, provisional, classification, deprivation_count,"
-            " result, deprivations, scored_at) VALUES (?,?,1,?,?,?,1,?,?,?,?,?,?)",
-            [
-                (round_id, r[0], r[9], r[10], r[11], r[12], r[7], r[13], r[8], r[14], now)
-                for r in rows
-            ],
+            "INSERT INTO scores (round_id, household_id, household_version, official, scored_at,"
+            f" {', '.join(SCORE_COLUMNS)}) VALUES (?,?,1,1,?, {', '.join('?' * len(SCORE_COLUMNS))})",
+            [(round_id, r[0], now, *r[8]) for r in rows],
         )
 
 

@@ -40,7 +40,7 @@ from server.packing import pack_text
 from server.queries import forms as form_queries
 from server.queries import rounds as round_queries
 from server.queries.users import User, commune_scope
-from server.score_result import deprivations_json, pack_result
+from server.score_result import SCORE_COLUMNS, score_columns
 
 log = logging.getLogger(__name__)
 
@@ -552,24 +552,10 @@ def insert_score(
 
     The scored record is not copied into the row: it is that version's submission (issue 16)."""
     conn.execute(
-        "INSERT OR REPLACE INTO scores (round_id, household_id, household_version, standard,"
-        " standard_version, mode, official, provisional, classification, deprivation_count,"
-        " result, deprivations, scored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [
-            round_id,
-            household_id,
-            version,
-            score.get("standard"),
-            score.get("standard_version"),
-            score.get("mode", "income"),
-            int(official),
-            _bool(score.get("provisional")),
-            score.get("classification"),
-            score.get("deprivation_count"),
-            pack_result(score),
-            deprivations_json(score),
-            utcnow(),
-        ],
+        "INSERT OR REPLACE INTO scores (round_id, household_id, household_version, official,"
+        f" scored_at, {', '.join(SCORE_COLUMNS)})"
+        f" VALUES (?,?,?,?,?, {', '.join('?' * len(SCORE_COLUMNS))})",
+        [round_id, household_id, version, int(official), utcnow(), *score_columns(score)],
     )
 
 

@@ -15,11 +15,13 @@ shipped — its sha256 is pinned below, or rows written with it could not be rea
 one is added as format 2. Every reader goes through `unpack_result`, which also reads the
 plain-JSON text of rows written before migration m063.
 
-Format 0 is a *summary*: the score of a policy simulation (`povcensus rescore`) keeps only its
-rule and income per person beside the columns, as compact JSON after the byte 0. Its full
-explanation is recomputed on demand from the household version's stored record under the
-same standard (scoring is deterministic): storing it would cost ≈ 650 B and ≈ 300 µs per
-household and simulation, for text nobody reads for most of them (issue 16).
+Format 0 is a *summary*, what every score is stored as since issue 16's third step (official
+scores at ingest, simulations of `povcensus rescore`): only its rule and income per person
+beside the columns, as compact JSON after the byte 0. The full result with its explanation is
+recomputed on demand from the household version's stored record under the same standard
+(scoring is deterministic; tested): storing it cost ≈ 650 B per score and ≈ 0.4 ms of ingest
+per household (JSON and zlib) for text read one household at a time. Rows of format 1 (and
+plain JSON) written before stay readable as they are.
 """
 
 from __future__ import annotations
@@ -67,12 +69,15 @@ def unpack_result(stored: bytes | str) -> dict[str, Any]:
 
 
 SUMMARY = b"\x00"  # format byte of a summary result
-SUMMARY_KEYS = ("rule", "income_per_capita_month")
 
 
 def pack_summary(score: dict[str, Any]) -> bytes:
-    """The stored form of a score without its explanation: its rule and income per person."""
-    kept = {key: score.get(key) for key in SUMMARY_KEYS}
+    """The stored form of a score without its explanation: its rule and income per person
+    (of a full `classify` result, or of a batch one, `scoring_adapter.classify_many`)."""
+    income = score.get("income_per_capita_month")
+    if income is None and isinstance(score.get("income"), dict):
+        income = score["income"].get("per_capita_month")
+    kept = {"rule": score.get("rule"), "income_per_capita_month": income}
     return SUMMARY + json.dumps(kept, separators=(",", ":")).encode("ascii")
 
 
@@ -90,3 +95,32 @@ def deprivations_json(score: dict[str, Any]) -> str | None:
     SQLite's json_extract gives), None when the result has none."""
     found = score.get("deprivations")
     return None if found is None else json.dumps(found, separators=(",", ":"))
+
+
+SCORE_COLUMNS = (
+    "standard",
+    "standard_version",
+    "mode",
+    "provisional",
+    "classification",
+    "deprivation_count",
+    "result",
+    "deprivations",
+)
+
+
+def score_columns(score: dict[str, Any]) -> tuple:
+    """A score's values for the `scores` columns named in `SCORE_COLUMNS`, in that order: the
+    one place that knows how a score (full or batch) is stored — ingest, the demo's bulk path
+    and rescoring all write through it."""
+    provisional = score.get("provisional")
+    return (
+        score.get("standard"),
+        score.get("standard_version"),
+        score.get("mode", "income"),
+        None if provisional is None else int(bool(provisional)),
+        score.get("classification"),
+        score.get("deprivation_count"),
+        pack_summary(score),
+        deprivations_json(score),
+    )

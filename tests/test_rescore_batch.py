@@ -4,7 +4,7 @@ indicators, rule, income per person — whose explanation is recomputed on deman
 the batch gives `classify`'s answer on random households under every legal standard; a
 rescored round holds the same classes as scoring each household alone; the recomputed
 explanation is the one `classify` gives; a page the batch refuses falls back to scoring each
-household alone."""
+household alone; the official score stored at ingest is a summary too."""
 
 from __future__ import annotations
 
@@ -133,14 +133,36 @@ def test_the_explanation_of_a_summary_is_recomputed_as_classify_gives_it(census_
         rows = scores_for(db, review_round["id"], household_id)
         official = [r for r in rows if r["official"]]
         simulated = [r for r in rows if not r["official"]]
-        assert [r["recomputed"] for r in official] == [False]
-        assert official[0]["result"]["explanation"]
+        assert [r["recomputed"] for r in official] == [True]  # ingest stores summaries too
+        assert official[0]["result"] == scoring_adapter.classify(
+            households[household_id], "vn-2022"
+        )
+        assert "stored" not in official[0]["result"]
         (simulation,) = simulated
         assert simulation["recomputed"] is True
         expected = scoring_adapter.classify(households[household_id], "vn-2027")
         assert simulation["result"] == expected
         assert simulation["result"]["classification"] == simulation["classification"]
         assert simulation["result"]["explanation"]["vi"]
+
+
+def test_a_score_recomputed_under_another_version_of_its_standard_says_so(census_db):
+    """Should a standard's file move to another version after ingest, the recomputed result
+    carries the row's own version and class (`stored`) instead of passing for the same score."""
+    from server.queries.households import full_result
+
+    db, review_round = census_db
+    household_id = db.execute("SELECT household_id FROM households LIMIT 1").fetchone()[0]
+    with db.conn:
+        db.execute(
+            "UPDATE scores SET standard_version = '2021.1', classification = 'poor'"
+            " WHERE household_id = ? AND official = 1",
+            [household_id],
+        )
+    row = next(db.query("SELECT * FROM scores WHERE household_id = ?", [household_id]))
+    result = full_result(db, row)
+    assert result["stored"] == {"standard_version": "2021.1", "classification": "poor"}
+    assert result["standard_version"] != "2021.1"
 
 
 def test_a_page_the_batch_refuses_is_scored_household_by_household(census_db, monkeypatch):
@@ -156,5 +178,5 @@ def test_a_page_the_batch_refuses_is_scored_household_by_household(census_db, mo
     assert set(rows) == set(households)
     for household_id, record in list(households.items())[:50]:
         klass, _count, _deprivations, result, _version, _provisional = rows[household_id]
-        assert not is_summary(result)  # the full result, as before the batch path
+        assert is_summary(result)  # stored as every score is
         assert klass == scoring_adapter.classify(record, "vn-2027")["classification"]

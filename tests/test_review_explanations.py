@@ -139,3 +139,26 @@ def test_no_empty_line_for_a_band_the_standard_does_not_set(app, db, open_round)
     text = _text(_page(app, db, open_round, "vn-2027"))
     assert "Mức sống trung bình — ₫" not in text and "— ₫" not in text
     assert "không quy định" in text or "chưa quy định" in text
+
+
+def test_the_household_page_says_when_its_explanation_is_of_another_standard_version(
+    app, db, open_round
+):
+    """Scores are stored as summaries and explained on demand (issue 16): were the standard's
+    file to move to another version after ingest, the page says under which version and class
+    the household was scored when received, in Vietnamese, instead of silently explaining
+    another score."""
+    review = make_review(app, db, open_round(standard="vn-2022"))
+    household = review.add("poor", head_name="Nguyễn Văn An")
+    client = review.login(app.test_client(), "head")
+    url = f"/review/c/{OWN}/h/{household}"
+    assert 'id="score-recomputed"' not in client.get(url).get_data(as_text=True)
+    with db.conn:
+        db.execute(
+            "UPDATE scores SET standard_version = '2021.1', classification = 'near_poor'"
+            " WHERE household_id = ?",
+            [household],
+        )
+    text = _text(client.get(url).get_data(as_text=True))
+    assert "khi tiếp nhận, hộ được chấm theo phiên bản 2021.1: Hộ cận nghèo." in text
+    assert "Thu nhập không vượt chuẩn và thiếu hụt đủ số chỉ số" in text  # still explained

@@ -12,7 +12,6 @@ import requests
 
 from offline_sync.protocol import BATCH_PATH, MAX_BATCH_ITEMS, ME_PATH, PULL_PATH
 from server.packing import unpack_text
-from server.score_result import unpack_result
 
 
 def item(record: dict, *, base: str | None = None, item_id: str | None = None) -> dict:
@@ -65,13 +64,13 @@ def test_accepted_then_retry_is_duplicate_and_stored_once(live_server, enumerato
     score = (
         live_server.db()
         .execute(
-            "SELECT standard, official, result FROM scores WHERE household_id = ?",
+            "SELECT standard, official, classification FROM scores WHERE household_id = ?",
             [first["household_id"]],
         )
         .fetchall()
     )
     assert [(s, o) for s, o, _ in score] == [("vn-2022", 1)]
-    assert unpack_result(score[0][2])["classification"] == result["classification"]
+    assert score[0][2] == result["classification"]
 
 
 def test_same_id_other_content_is_quarantined_conflict(live_server, enumerator, household):

@@ -19,8 +19,15 @@ from server import scoring_adapter
 from server.db import connect, transaction, upgrade
 from server.household_rows import record_of
 from server.packing import unpack_text
-from server.queries.households import get_household, version_record
-from server.score_result import deprivations_json, pack_result, result_json, unpack_result
+from server.queries.households import full_result, get_household, version_record
+from server.score_result import (
+    deprivations_json,
+    is_summary,
+    pack_result,
+    result_json,
+    unpack_result,
+    unpack_summary,
+)
 from survey_forms.persons import normalise_name
 from tests.strategies import households
 from tests.test_server_openrosa import collect_session, instance, submit
@@ -75,21 +82,26 @@ def test_every_version_record_is_derived_from_its_json_submission(
     assert earlier["head_name"] == record["head_name"] != "Sửa lần 1"
     assert earlier == {**json.loads(stored), "head_name": record["head_name"]}
     assert version_record(db, round_id, record["household_id"], 3) is None
-    # The official score of each version is still stored, with its full result.
-    scored = db.execute(
-        "SELECT household_version, classification, result, typeof(result), deprivations"
-        " FROM scores WHERE household_id = ? AND official = 1 ORDER BY household_version",
-        [record["household_id"]],
-    ).fetchall()
-    assert [row[0] for row in scored] == [1, 2]
-    for _version, classification, result, stored_as, deprivations in scored:
-        assert stored_as == "blob"  # compressed
-        full = unpack_result(result)
-        assert full["classification"] == classification
-        assert json.loads(deprivations) == full["deprivations"]
-    # What the JSON API and the review page show of the current score is that full result.
+    # The official score of each version is stored as a summary (class, deprivations, rule,
+    # income) and its full result recomputed from that version's record.
+    scored = list(
+        db.query(
+            "SELECT * FROM scores WHERE household_id = ? AND official = 1"
+            " ORDER BY household_version",
+            [record["household_id"]],
+        )
+    )
+    assert [row["household_version"] for row in scored] == [1, 2]
+    for row in scored:
+        assert is_summary(row["result"]) and len(row["result"]) < 120
+        full = full_result(db, row)
+        assert "stored" not in full  # same standard version and class as at ingest
+        assert full["classification"] == row["classification"]
+        assert json.loads(row["deprivations"]) == full["deprivations"]
+        assert unpack_summary(row["result"])["rule"] == full["rule"]
+    # What the review page shows of the current score is classify's result for its record.
     current = scoring_adapter.classify(json.loads(stored), full["standard"])
-    assert full == json.loads(json.dumps(current, default=str))
+    assert full == current
 
 
 def test_version_record_of_an_openrosa_submission(live_server, enumerator_session, household):

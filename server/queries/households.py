@@ -104,24 +104,36 @@ def _raw_record(payload_format: str, payload: str) -> dict[str, Any]:
 
 def scores_for(db: sqlite_utils.Database, round_id: int, household_id: str) -> list[dict]:
     """Every score row of the household in the round (official and simulations), newest first,
-    each with its full result. A simulation stored as a summary gets its result recomputed from
-    that version's stored record under the same standard; `recomputed` is then True, and a
-    standard whose file moved to another version since is scored as it is now, which
-    `result["standard_version"]` against the row's `standard_version` shows."""
+    each with its full result (`full_result`); `recomputed` says whether it was recomputed."""
     rows = db.query(
         "SELECT * FROM scores WHERE round_id = ? AND household_id = ?"
         " ORDER BY household_version DESC, official DESC, standard",
         [round_id, household_id],
     )
-    return [_with_result(db, round_id, household_id, row) for row in rows]
+    return [
+        {**row, "result": full_result(db, row), "recomputed": is_summary(row["result"])}
+        for row in rows
+    ]
 
 
-def _with_result(db, round_id: int, household_id: str, row: dict) -> dict:
+def full_result(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, Any]:
+    """The full result (`classify`'s dict, explanation included) of a `scores` row.
+
+    A row stored as a summary (server.score_result) gets it recomputed from its household
+    version's stored record under the row's standard and mode — what ingest computed, since
+    scoring is deterministic. Should the standard's file have moved to another version since,
+    or the class come out otherwise, the result says so in `stored` (the row's own version and
+    class), for the page to show rather than silently explain another score."""
     if not is_summary(row["result"]):
-        return {**row, "result": unpack_result(row["result"]), "recomputed": False}
-    record = version_record(db, round_id, household_id, row["household_version"])
+        return unpack_result(row["result"])
+    record = version_record(db, row["round_id"], row["household_id"], row["household_version"])
+    if record is None:
+        raise LookupError(f"no version {row['household_version']} of {row['household_id']}")
     result = scoring_adapter.classify(record, row["standard"], mode=row["mode"])
-    return {**row, "result": result, "recomputed": True}
+    stored = (row["standard_version"], row["classification"])
+    if (result.get("standard_version"), result.get("classification")) != stored:
+        result["stored"] = {"standard_version": stored[0], "classification": stored[1]}
+    return result
 
 
 def list_quarantine(

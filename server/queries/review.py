@@ -26,7 +26,6 @@ from server.db import transaction, utcnow
 from server.household_rows import record_of
 from server.queries.households import add_change
 from server.queries.persons import commune_duplicates
-from server.score_result import unpack_result
 
 CLASSES = ("poor", "near_poor", "average", "not_poor")
 DECISIONS = ("confirmed", "returned", "overridden", "resurvey")
@@ -285,13 +284,18 @@ def household_file(db: sqlite_utils.Database, round_id: int, household_id: str) 
 
 
 def official_score(db, round_id: int, household_id: str, version: int) -> dict[str, Any] | None:
-    """The official score of that version (Classification.to_dict() as stored), or None."""
-    row = db.execute(
-        "SELECT result FROM scores WHERE round_id = ? AND household_id = ?"
-        " AND household_version = ? AND official = 1 ORDER BY mode LIMIT 1",
-        [round_id, household_id, version],
-    ).fetchone()
-    return unpack_result(row[0]) if row else None
+    """The official score of that version, as `classify` gave it (explanation included), or
+    None; recomputed from the version's record when stored as a summary (`full_result`)."""
+    from server.queries.households import full_result
+
+    rows = list(
+        db.query(
+            "SELECT * FROM scores WHERE round_id = ? AND household_id = ?"
+            " AND household_version = ? AND official = 1 ORDER BY mode LIMIT 1",
+            [round_id, household_id, version],
+        )
+    )
+    return full_result(db, rows[0]) if rows else None
 
 
 def _versions(db, round_id: int, household_id: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from server import scoring_adapter
 from server.db import transaction, utcnow
 from server.household_rows import record_of
 from server.queries.rounds import RoundError, get_round
-from server.score_result import deprivations_json, pack_result, pack_summary
+from server.score_result import SCORE_COLUMNS, score_columns
 
 CHUNK = 2_000  # households per transaction (and per job of a scoring process)
 PARALLEL_FROM = 20_000  # households from which scoring runs on a process pool
@@ -55,10 +55,9 @@ def rescore_round(
         with transaction(db) as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO scores (round_id, household_id, household_version,"
-                " standard, standard_version, mode, official, provisional, classification,"
-                " deprivation_count, result, deprivations, scored_at)"
-                " VALUES (?,?,?,?,?,?,0,?,?,?,?,?,?)",
-                [(round_id, *row, utcnow()) for row in rows],
+                f" official, scored_at, {', '.join(SCORE_COLUMNS)})"
+                f" VALUES (?,?,?,0,?, {', '.join('?' * len(SCORE_COLUMNS))})",
+                [(round_id, row[0], row[1], utcnow(), *row[2:]) for row in rows],
             )
         done += len(rows)
         if on_progress:
@@ -108,34 +107,18 @@ def _scored_pages(db, round_id: int, standard: str, mode: str, *, parallel: bool
 
 def score_rows(standard: str, mode: str, page: list[tuple]) -> list[tuple]:
     """Score rows (without round and time) for a page of (household id, version, record);
-    runs in a worker process for large rounds. The page is scored in one batch and stored as
-    summaries; when the batch refuses (a household the standard cannot score), each household
-    is scored alone with its full result, so the one at fault raises as it always did."""
+    runs in a worker process for large rounds. The page is scored in one batch; when the batch
+    refuses (a household the standard cannot score), each household is scored alone, so the
+    one at fault raises as it always did."""
     records = [record_of(stored) for _household_id, _version, stored in page]
     try:
         scores = scoring_adapter.classify_many(records, standard, mode=mode)
-        pack = pack_summary
     except scoring_adapter.Unscorable:
         scores = [scoring_adapter.classify(record, standard, mode=mode) for record in records]
-        pack = pack_result
-    rows = []
-    for (household_id, version, _stored), score in zip(page, scores, strict=True):
-        provisional = score.get("provisional")
-        rows.append(
-            (
-                household_id,
-                version,
-                score.get("standard"),
-                score.get("standard_version"),
-                score.get("mode", "income"),
-                None if provisional is None else int(bool(provisional)),
-                score.get("classification"),
-                score.get("deprivation_count"),
-                pack(score),
-                deprivations_json(score),
-            )
-        )
-    return rows
+    return [
+        (household_id, version, *score_columns(score))
+        for (household_id, version, _stored), score in zip(page, scores, strict=True)
+    ]
 
 
 def _already_scored(db, round_id: int, standard: str, mode: str) -> int:
