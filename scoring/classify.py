@@ -98,8 +98,11 @@ class Classification:
         }
 
 
-def evaluate_indicators(hh: HouseholdView, std: Standard) -> tuple[IndicatorResult, ...]:
-    """Every indicator of the standard over one household, with the facts that decided it."""
+def evaluate_indicators(
+    hh: HouseholdView, std: Standard, *, reasons: bool = True
+) -> tuple[IndicatorResult, ...]:
+    """Every indicator of the standard over one household, with the facts that decided it
+    (and, unless `reasons` is False, why, as sentences)."""
     results = []
     people = people_of({"members": hh.members})
     for ind in std.indicators:
@@ -113,7 +116,9 @@ def evaluate_indicators(hh: HouseholdView, std: Standard) -> tuple[IndicatorResu
                 ind.label_vi,
                 ind.label_en,
                 ind.provenance,
-                indicator_reason(ind.function, ind.params, facts, bool(deprived), people),
+                indicator_reason(ind.function, ind.params, facts, bool(deprived), people)
+                if reasons
+                else {},
             )
         )
     return tuple(results)
@@ -203,12 +208,17 @@ def classify(
     *,
     mode: str = "income",
     scorecard: Scorecard | Mapping[str, Any] | str | None = None,
+    explained: bool = True,
 ) -> Classification:
-    """Classify one canonical household record (see docs/scoring.md)."""
+    """Classify one canonical household record (see docs/scoring.md).
+
+    `explained=False` leaves out the sentences (each indicator's `reason` and the
+    `explanation` are empty): the same class, rule, facts and income for about half the time,
+    for callers that store the decision and explain it later (the server, issue 16)."""
     std = load_standard(standard)
     _check_mode(std, mode, scorecard)
     hh = HouseholdView.from_record(household)
-    indicators = evaluate_indicators(hh, std)
+    indicators = evaluate_indicators(hh, std, reasons=explained)
     d = sum(1 for i in indicators if i.deprived)
     income = _income_block(hh, std, hh.area)
     if mode == "income":
@@ -216,7 +226,7 @@ def classify(
     else:
         rule, score = _field(hh, std, load_scorecard(scorecard), income, d)
     cls = RULE_CLASSES[rule]
-    explanation = explain(std, mode, cls, rule, income, indicators, score)
+    explanation = explain(std, mode, cls, rule, income, indicators, score) if explained else {}
     return Classification(
         household_id=hh.household_id,
         standard=std.id,

@@ -162,7 +162,7 @@ def _score_chunk(standard: str, label: str, records: list[dict]) -> list[tuple]:
     rows = []
     for record in records:
         record = {**record, "round": label}
-        score = scoring_adapter.classify(record, standard)
+        score = scoring_adapter.classify(record, standard, explained=False)
         instance_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, label + record['household_id'])}"
         payload, sha256 = _payload_and_hash(  # stored as the sync API stores a JSON item
             {

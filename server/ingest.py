@@ -157,7 +157,8 @@ def ingest(
     if reused is not None:
         return reused
     try:
-        score = scoring_adapter.classify(record, review_round["standard"])
+        # stored as a summary and explained on demand (server.score_result): no sentences now
+        score = scoring_adapter.classify(record, review_round["standard"], explained=False)
     except scoring_adapter.Unscorable as error:  # the library's own code, e.g. income_missing
         return rejected(
             sub.instance_id,

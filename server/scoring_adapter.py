@@ -70,9 +70,11 @@ def scoring_error_path(code: str) -> str:
     return _SCORING_ERROR_PATHS.get(code, "")
 
 
-def classify(record: dict[str, Any], standard_id: str, *, mode: str = "income") -> dict[str, Any]:
+def classify(
+    record: dict[str, Any], standard_id: str, *, mode: str = "income", explained: bool = True
+) -> dict[str, Any]:
     """The full, auditable classification of one household as a dict; `Unscorable` if the
-    standard cannot score it."""
+    standard cannot score it. `explained=False`: without the sentences (what is stored)."""
     from scoring import ScoringError
     from scoring import classify as classify_household
     from survey_forms.communes import with_commune_area
@@ -81,7 +83,9 @@ def classify(record: dict[str, Any], standard_id: str, *, mode: str = "income") 
     # rule is re-scored at the line of where it lives, whatever its `area` says.
     record = with_commune_area(record, special_zone_area=_special_zone_area)
     try:
-        return classify_household(record, standard(standard_id), mode=mode).to_dict()
+        return classify_household(
+            record, standard(standard_id), mode=mode, explained=explained
+        ).to_dict()
     except ScoringError as error:
         raise Unscorable(error.code, error.message_vi, error.message_en) from error
 

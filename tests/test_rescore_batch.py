@@ -180,3 +180,27 @@ def test_a_page_the_batch_refuses_is_scored_household_by_household(census_db, mo
         klass, _count, _deprivations, result, _version, _provisional = rows[household_id]
         assert is_summary(result)  # stored as every score is
         assert klass == scoring_adapter.classify(record, "vn-2027")["classification"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=household_lists())
+def test_classify_without_sentences_decides_exactly_as_with_them(records):
+    """Ingest scores with `explained=False` (the sentences are made on demand): every field
+    but the sentences — class, rule, income, each indicator's facts — is the same."""
+    for record in records:
+        loaded, errors = scoring_adapter.load(record)
+        if errors:
+            continue
+        for standard in STANDARDS:
+            try:
+                full = scoring_adapter.classify(loaded, standard)
+            except scoring_adapter.Unscorable:
+                continue
+            bare = scoring_adapter.classify(loaded, standard, explained=False)
+            assert bare["explanation"] == {} and full["explanation"]["vi"]
+            assert all(i["reason"] == {} for i in bare["indicators"])
+            drop = ("explanation", "indicators")
+            assert {k: v for k, v in bare.items() if k not in drop} == {
+                k: v for k, v in full.items() if k not in drop
+            }
+            assert [{**i, "reason": {}} for i in full["indicators"]] == bare["indicators"]
