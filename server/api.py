@@ -22,7 +22,7 @@ from offline_sync.protocol import (
 from server import openapi
 from server.db import get_db, utcnow
 from server.errors import ApiError, register_handlers
-from server.ingest import Submission, field_error, ingest, rejected
+from server.ingest import Submission, field_error, ingest_many, rejected
 from server.queries import households as household_queries
 from server.queries import rounds as round_queries
 from server.queries.users import commune_scope, user_for_token
@@ -109,12 +109,27 @@ def push_batch():
     province = current_app.config["PROVINCE"]
     scope = commune_scope(get_db(), g.user, province)
     current_round = round_queries.open_round_for(get_db(), province)
-    results = [_push_one(item, province, scope, current_round) for item in items]
+    results: list[dict[str, Any] | None] = []
+    subs: list[tuple[int, Submission]] = []
+    for item in items:
+        checked = _check_item(item)
+        results.append(checked if isinstance(checked, dict) else None)
+        if not isinstance(checked, dict):
+            subs.append((len(results) - 1, checked))
+    outcomes = ingest_many(
+        get_db(),
+        [sub for _index, sub in subs],
+        province=province,
+        scope=scope,
+        open_round=current_round,
+    )
+    for (index, _sub), outcome in zip(subs, outcomes, strict=True):
+        results[index] = outcome.to_result()
     return jsonify({"results": results, "server_time": utcnow()})
 
 
-def _push_one(item: Any, province: str, scope: tuple[str, ...], current_round) -> dict[str, Any]:
-    """One batch item through the envelope check and `ingest`; its protocol Result."""
+def _check_item(item: Any) -> dict[str, Any] | Submission:
+    """One batch item through the envelope check: its Submission, or its protocol Result."""
     if not isinstance(item, dict):
         message = ("Each item must be a JSON object", "Mỗi mục phải là một đối tượng JSON")
         return rejected(None, None, field_error(None, "", "invalid_item", *message)).to_result()
@@ -123,7 +138,7 @@ def _push_one(item: Any, province: str, scope: tuple[str, ...], current_round) -
     except ValidationError as error:
         return _invalid_item(item, error).to_result()
     payload, sha256 = _payload_and_hash(loaded)
-    submission = Submission(
+    return Submission(
         instance_id=loaded["id"],
         form_id=loaded["form_id"],
         form_version=loaded["form_version"],
@@ -135,9 +150,6 @@ def _push_one(item: Any, province: str, scope: tuple[str, ...], current_round) -
         household_id=loaded["household_id"],
         base_id=loaded["base"],
     )
-    return ingest(
-        get_db(), submission, province=province, scope=scope, open_round=current_round
-    ).to_result()
 
 
 def _invalid_item(item: dict[str, Any], error: ValidationError):

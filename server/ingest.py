@@ -20,7 +20,9 @@ accepted / duplicate / conflict / rejected). The rules (architecture.md, "Sync s
 - otherwise the raw payload, the household's new version and the official score are written in
   ONE transaction, and the database's UNIQUE (form_id, instance_id) is the final guard.
 
-Validation and scoring (the slow, CPU-bound part) run before the write lock is taken.
+Validation and scoring (the slow, CPU-bound part) run before the write lock is taken. A batch
+(`ingest_many`) is then written under one lock and one commit, each submission in a savepoint
+of its own, and answered only after that commit.
 """
 
 from __future__ import annotations
@@ -130,6 +132,64 @@ def ingest(
 
     `scope` (the user's commune scope) and `open_round` (the province's open annual round) may
     be passed when the caller has them already, e.g. once per batch."""
+    return ingest_many(db, [sub], province=province, scope=scope, open_round=open_round)[0]
+
+
+def ingest_many(
+    db: sqlite_utils.Database,
+    subs: list[Submission],
+    *,
+    province: str,
+    scope: tuple[str, ...] | None = None,
+    open_round: dict[str, Any] | None = None,
+) -> list[Outcome]:
+    """`ingest` each submission, in order, writing all that pass in ONE transaction.
+
+    Checks, validation and scoring run first, without the write lock; then every submission
+    that passed is written under one lock and one commit, each in a savepoint of its own: one
+    refused there (stored meanwhile, stale base, lists recognised, a move out of scope) rolls
+    back to its savepoint alone and is answered after the commit, as `ingest` answers it.
+    Nothing is answered `accepted` before the commit: a crash loses no acknowledged
+    submission, and the sender's retry is answered `duplicate` for what was stored. One commit
+    per batch instead of per household is what lets a batch of 50 households share the pages
+    they write (issue 16: ingest into a database of millions)."""
+    outcomes: list[Outcome | None] = []
+    ready: list[tuple[int, tuple]] = []
+    for index, sub in enumerate(subs):
+        prepared = _prepare(db, sub, province=province, scope=scope, open_round=open_round)
+        outcomes.append(prepared if isinstance(prepared, Outcome) else None)
+        if not isinstance(prepared, Outcome):
+            ready.append((index, prepared))
+    refused = []
+    if ready:
+        with transaction(db) as conn:
+            for index, prepared in ready:
+                conn.execute("SAVEPOINT submission")
+                try:
+                    outcomes[index] = _write(conn, *prepared)
+                except (sqlite3.IntegrityError, _Refused, _Locked, _Stale) as error:
+                    if isinstance(error, sqlite3.IntegrityError) and "submissions" not in str(
+                        error
+                    ):
+                        raise  # not the "stored meanwhile" case: a bug, never hidden
+                    conn.execute("ROLLBACK TO submission")
+                    refused.append((index, prepared, error))
+                conn.execute("RELEASE submission")
+    for index, prepared, error in refused:  # quarantine etc. in transactions of their own
+        outcomes[index] = _settle(db, *prepared, error)
+    return outcomes  # type: ignore[return-value]  (every slot is filled)
+
+
+def _prepare(
+    db: sqlite_utils.Database,
+    sub: Submission,
+    *,
+    province: str,
+    scope: tuple[str, ...] | None,
+    open_round: dict[str, Any] | None,
+) -> Outcome | tuple:
+    """Everything before the write: the Outcome when the submission is answered already, else
+    the arguments of `_write` (submission, record, score, round, scope)."""
     household_id = sub.record.get("household_id") if isinstance(sub.record, dict) else None
     household_id = household_id if isinstance(household_id, str) else sub.household_id
     earlier = _duplicate(db, sub)
@@ -184,7 +244,7 @@ def ingest(
                 f"Không chấm điểm được hộ theo chuẩn {review_round['standard']}: {error}",
             ),
         )
-    return _store(db, sub, record, score, review_round, scope)
+    return (sub, record, score, review_round, scope)
 
 
 def _duplicate(db, sub: Submission) -> Outcome | None:
@@ -442,41 +502,45 @@ def _locked(sub: Submission, household_id: str, recognised_on: str) -> Outcome:
     )
 
 
-def _store(db, sub: Submission, record: dict, score: dict, review_round: dict, scope) -> Outcome:
+def _write(conn, sub: Submission, record: dict, score: dict, review_round: dict, scope) -> Outcome:
+    """Write one checked submission inside the caller's transaction; raises what `_settle`
+    answers. Everything the outcome depends on is read here, under the write lock."""
     household_id, round_id = record["household_id"], review_round["id"]
     now = utcnow()
-    try:
-        with transaction(db) as conn:
-            # Read under the write lock: a recognition or a move committed meanwhile is seen.
-            current = _current_household(conn, round_id, household_id)
-            _check_household(conn, sub, record, round_id, scope, current)
-            locked_on = round_queries.recognised_on(conn, round_id, record.get("commune_code"))
-            if locked_on is not None:
-                raise _Locked(locked_on)
-            # If this id was stored meanwhile (a concurrent post of the same submission),
-            # UNIQUE (form_id, instance_id) says so before anything else is written.
-            _insert_submission(conn, sub, household_id, round_id, now)
-            stale = _stale_base(conn, sub, household_id, current)
-            if stale is not None:
-                raise _Stale(*stale)
-            version = current[0] + 1 if current else 1
-            _write_household(conn, sub, record, score, round_id, version, now)
-    except sqlite3.IntegrityError as error:
-        if "submissions" not in str(error):
-            raise  # not the "stored meanwhile" case: a bug, never hidden
+    # Read under the write lock: a recognition or a move committed meanwhile is seen.
+    current = _current_household(conn, round_id, household_id)
+    _check_household(conn, sub, record, round_id, scope, current)
+    locked_on = round_queries.recognised_on(conn, round_id, record.get("commune_code"))
+    if locked_on is not None:
+        raise _Locked(locked_on)
+    # If this id was stored meanwhile (a concurrent post of the same submission),
+    # UNIQUE (form_id, instance_id) says so before anything else is written.
+    _insert_submission(conn, sub, household_id, round_id, now)
+    stale = _stale_base(conn, sub, household_id, current)
+    if stale is not None:
+        raise _Stale(*stale)
+    version = current[0] + 1 if current else 1
+    _write_household(conn, sub, record, score, round_id, version, now)
+    return Outcome(sub.instance_id, household_id, ACCEPTED, version, score.get("classification"))
+
+
+def _settle(
+    db, sub: Submission, record: dict, _score: dict, review_round: dict, scope, error: Exception
+) -> Outcome:
+    """The answer to a submission `_write` refused (its savepoint rolled back)."""
+    household_id, round_id = record["household_id"], review_round["id"]
+    if isinstance(error, sqlite3.IntegrityError):  # stored meanwhile: same content or not
         return _reused(db, sub, record, review_round, scope) or _instance_id_taken(
             sub, household_id
         )
-    except _Refused as refused:
-        return refused.args[0]
-    except _Locked as locked:
-        return _locked(sub, household_id, locked.args[0])
-    except _Stale as stale:
-        reason, current_id = stale.args
-        return _conflict(
-            db, sub, household_id, reason, current_id, record.get("commune_code"), round_id
-        )
-    return Outcome(sub.instance_id, household_id, ACCEPTED, version, score.get("classification"))
+    if isinstance(error, _Refused):
+        return error.args[0]
+    if isinstance(error, _Locked):
+        return _locked(sub, household_id, error.args[0])
+    reason, current_id = error.args  # _Stale
+    return _conflict(
+        db, sub, household_id, reason, current_id, record.get("commune_code"), round_id
+    )
 
 
 def _stale_base(conn, sub: Submission, household_id: str, current) -> tuple[str, str | None] | None:

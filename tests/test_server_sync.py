@@ -368,3 +368,54 @@ def test_an_edit_of_an_unknown_or_its_own_submission_is_a_conflict(
     results = push(live_server, session, orphan, itself).json()["results"]
     assert [r["conflict"]["reason"] for r in results] == ["unknown_base", "unknown_base"]
     assert stored(live_server, orphan["id"]) == stored(live_server, itself["id"]) == 0
+
+
+def test_a_batch_is_written_in_one_transaction_and_answered_after_its_commit(
+    live_server, enumerator, household
+):
+    """Issue 16: the items of a batch that pass the checks are written under one commit, each
+    in its own savepoint. A failure while writing (here a fault injected into the database on
+    the third household) rolls the whole batch back and answers 500 — nothing was answered
+    `accepted`, so nothing acknowledged is lost — and the sender's retry stores each once."""
+    session, _ = enumerator
+    records = [household() for _ in range(5)]
+    items = [item(record) for record in records]
+    db = live_server.db()
+    with db.conn:
+        db.execute(
+            "CREATE TRIGGER fault AFTER INSERT ON households WHEN NEW.household_id = ?"
+            " BEGIN SELECT RAISE(ABORT, 'disk fault (test)'); END".replace(
+                "?", "'" + records[2]["household_id"] + "'"
+            )
+        )
+    answer = push(live_server, session, *items)
+    assert answer.status_code == 500
+    assert [stored(live_server, i["id"]) for i in items] == [0] * 5
+    with db.conn:
+        db.execute("DROP TRIGGER fault")
+    results = push(live_server, session, *items).json()["results"]
+    assert [r["outcome"] for r in results] == ["accepted"] * 5
+    assert [stored(live_server, i["id"]) for i in items] == [1] * 5
+    again = push(live_server, session, *items).json()["results"]
+    assert [r["outcome"] for r in again] == ["duplicate"] * 5
+
+
+def test_one_id_twice_in_a_batch_is_stored_once(live_server, enumerator, household):
+    """Both copies pass the checks before either is written; the savepoint of the second rolls
+    back alone and it is answered as a later post would be: `duplicate` for the same content,
+    a quarantined `conflict` for other content, and the items around them are accepted."""
+    session, _ = enumerator
+    record, other = household(), household()
+    first = item(record)
+    same = dict(first)
+    reused = item({**record, "head_name": "Khác"}, item_id=first["id"])
+    results = push(live_server, session, first, same, item(other), reused).json()["results"]
+    assert [r["outcome"] for r in results] == ["accepted", "duplicate", "accepted", "conflict"]
+    assert results[3]["conflict"]["reason"] == "id_reused"
+    assert stored(live_server, first["id"]) == 1
+    quarantined = (
+        live_server.db()
+        .execute("SELECT count(*) FROM quarantine WHERE instance_id = ?", [first["id"]])
+        .fetchone()[0]
+    )
+    assert quarantined == 1
