@@ -180,15 +180,18 @@ def categorise(
         rows = commune_households(db, review_round["id"], commune_code)
     ever = _ever(db, review_round, [r["household_id"] for r in rows])
     placed: dict[tuple, Placement] = {}  # few distinct inputs: each placed once
+    never: frozenset[str] = frozenset()
     for row in rows:
-        prior = start.get(row["household_id"])
-        row["previous_class"] = prior["final_class"] if prior else None
-        past = frozenset(ever.get(row["household_id"], ()))
-        key = (row["status"], row["final_class"], row["previous_class"], past)
-        if key not in placed:
-            placed[key] = placement(*key[:3], set(past))
-        row["placement"] = placed[key]
-        row["categories"] = list(row["placement"].categories)
+        household_id = row["household_id"]
+        prior = start.get(household_id) if start else None
+        row["previous_class"] = previous = prior["final_class"] if prior else None
+        past = frozenset(ever[household_id]) if household_id in ever else never
+        key = (row["status"], row["final_class"], previous, past)
+        found = placed.get(key)
+        if found is None:
+            found = placed[key] = placement(*key[:3], set(past))
+        row["placement"] = found
+        row["categories"] = list(found.categories)
     present = {row["household_id"] for row in rows}
     missing = sorted(set(start) - present)
     return {
