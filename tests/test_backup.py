@@ -224,3 +224,57 @@ def test_restore_replaces_a_damaged_database_only_with_force(tmp_path):
     assert forced.returncode == 0, forced.stderr
     info = json.loads(povcensus("info", "--json", instance=home).stdout)
     assert [r["label"] for r in info["rounds"]] == ["2026-annual"]
+
+
+def _small_database(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x BLOB)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(os.urandom(4000),) for _ in range(300)])
+    conn.commit()
+    conn.close()
+
+
+def test_the_archive_is_compressed_in_blocks_that_read_as_one_gzip_file(tmp_path, monkeypatch):
+    """Issue 16: blocks are compressed on every core, each a gzip member; gzip itself (and
+    Python's gzip, which restore uses) reads the members as the one database file."""
+    import server.backup as backup_module
+
+    database = tmp_path / "db.sqlite3"
+    _small_database(database)
+    monkeypatch.setattr(backup_module, "_BLOCK", 64 * 1024)  # ≈ 20 members for 1.3 MB
+    archive = tmp_path / "out.sqlite3.gz"
+    report = backup_module.backup(database, folder=tmp_path, output=archive)
+    assert report["integrity"] == "ok"
+    members = archive.read_bytes().count(b"\x1f\x8b\x08")
+    assert members >= 10
+    unpacked = subprocess.run(["gzip", "-dc", str(archive)], capture_output=True, check=True)
+    with gzip.open(archive) as plain:
+        assert plain.read() == unpacked.stdout
+    copy = tmp_path / "copy.sqlite3"
+    copy.write_bytes(unpacked.stdout)
+    assert inspect_database(copy).integrity == "ok"
+    rows = [sqlite3.connect(p).execute("SELECT x FROM t").fetchall() for p in (database, copy)]
+    assert rows[0] == rows[1] and len(rows[0]) == 300
+
+
+def test_a_copy_that_fails_its_check_leaves_no_archive(tmp_path, monkeypatch):
+    """The check runs while the copy is compressed: when it fails, the archive goes too."""
+    import dataclasses
+
+    import pytest
+
+    import server.backup as backup_module
+
+    database = tmp_path / "db.sqlite3"
+    _small_database(database)
+    real = backup_module.inspect_database
+
+    def damaged(path):
+        return dataclasses.replace(real(path), integrity="*** in database main *** Page 2: bad")
+
+    monkeypatch.setattr(backup_module, "inspect_database", damaged)
+    archive = tmp_path / "out.sqlite3.gz"
+    with pytest.raises(backup_module.BackupError, match="integrity_check"):
+        backup_module.backup(database, folder=tmp_path, output=archive)
+    assert not archive.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["db.sqlite3"]
