@@ -261,13 +261,18 @@ def _computed_counts(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=counts.index)
     for klass in CLASSES:
         out[f"{klass}_computed"] = counts[klass] if klass in counts else 0
-    status = frame.groupby("commune_code")["status"]
-    out["overridden"] = status.apply(lambda s: int((s == "overridden").sum()))
-    out["decided"] = status.apply(lambda s: int(s.isin(["confirmed", "overridden"]).sum()))
     # issue11, the review's list rule: households sent back are on no list ("đang rà soát lại")
-    from server.queries.review_movement import UNDER_REVIEW
+    from server.queries.review_movement import DECIDED, UNDER_REVIEW
 
-    out["under_review"] = status.apply(lambda s: int(s.isin(UNDER_REVIEW).sum()))
+    by_status = pd.crosstab(frame["commune_code"], frame["status"]).reindex(counts.index)
+
+    def households(statuses: tuple[str, ...]) -> pd.Series:
+        present = [s for s in statuses if s in by_status]
+        return by_status[present].sum(axis=1).astype(int) if present else 0
+
+    out["overridden"] = households(("overridden",))
+    out["decided"] = households(DECIDED)
+    out["under_review"] = households(UNDER_REVIEW)
     return out
 
 
