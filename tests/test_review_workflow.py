@@ -573,3 +573,36 @@ def test_the_queue_counters_migration_counts_an_existing_database(review):
     upgrade(review.db)
     assert rq.queue_counts(review.db, round_id, OWN) == expected
     assert expected["status"] == {"overridden": 1, "returned": 1, "submitted": 1}
+
+
+def test_queue_totals_and_villages_agree_with_the_households(review):
+    """The queue's total comes from the counters unless a village is asked for, and the
+    villages from one index search each (issue 16): both agree with the households listed."""
+    round_id, head = review.round["id"], review.users["head"].id
+    added = []
+    for number in range(14):
+        kind = ("poor", "near_poor", "not_poor")[number % 3]
+        added.append(review.add(kind, village=f"Thôn {number % 11 + 1}"))
+    decisions = ["confirmed", "overridden", "returned", "confirmed"]
+    for household_id, decision in zip(added[:4], decisions, strict=True):
+        rq.record_decision(
+            review.db, round_id=round_id, household_id=household_id, user_id=head,
+            decision=decision, override_class="poor" if decision == "overridden" else None,
+            reason=None if decision == "confirmed" else "Họp dân",
+            version=state(review, household_id)["version"],
+        )  # fmt: skip
+    assert rq.villages(review.db, round_id, OWN) == [f"Thôn {n}" for n in range(1, 12)]
+    for klass in (None, "poor", "near_poor", "not_poor"):
+        for status in (None, "submitted", "confirmed", "overridden", "returned"):
+            for village in (None, "Thôn 1", "Thôn 10"):
+                wanted = rq.QueueFilter(OWN, klass=klass, status=status, village=village)
+                page = rq.list_queue(review.db, round_id, wanted, page_size=100)
+                assert page["total"] == len(page["rows"]), (klass, status, village)
+                assert all(
+                    (klass is None or r["final_class"] == klass)
+                    and (status is None or r["status"] == status)
+                    and (village is None or r["village"] == village)
+                    for r in page["rows"]
+                )
+    everything = rq.list_queue(review.db, round_id, rq.QueueFilter(OWN), page_size=100)
+    assert everything["total"] == 14

@@ -112,9 +112,7 @@ def list_queue(
 ) -> dict[str, Any]:
     """One page of the commune's households: rows, total, page, pages (paged in SQL)."""
     where, args = _queue_where(round_id, wanted)
-    total = db.execute(
-        f"SELECT count(*) FROM households h{DECISION_JOIN} {where}", args
-    ).fetchone()[0]
+    total = _queue_total(db, round_id, wanted, where, args)
     pages = max(1, -(-total // page_size))
     page = min(max(1, wanted.page), pages)
     columns = (
@@ -141,6 +139,27 @@ def list_queue(
         if row["duplicates"]:
             row["flags"].append("duplicate_person")
     return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+
+def _queue_total(db, round_id: int, wanted: QueueFilter, where: str, args: list) -> int:
+    """Households the filter selects: from the counters (status × final class, m071) unless a
+    village is asked for — counting 119,000 households with their decisions took ≈ 25 ms."""
+    if wanted.village:
+        return db.execute(
+            f"SELECT count(*) FROM households h{DECISION_JOIN} {where}", args
+        ).fetchone()[0]
+    sql = (
+        "SELECT coalesce(sum(households), 0) FROM review_queue_counts"
+        " WHERE round_id = ? AND commune_code = ?"
+    )
+    counted: list[Any] = [round_id, wanted.commune_code]
+    if wanted.klass:
+        sql += " AND final_class = ?"
+        counted.append(wanted.klass)
+    if wanted.status:
+        sql += " AND status = ?"
+        counted.append(wanted.status)
+    return db.execute(sql, counted).fetchone()[0]
 
 
 def neighbours(
@@ -238,14 +257,18 @@ def villages(db: sqlite_utils.Database, round_id: int, commune_code: str) -> lis
     (Thôn 2 before Thôn 10)."""
     from server.labels import natural_sorted
 
+    # From one village to the next through the (round, commune, village) index: one search per
+    # village instead of a walk over every household of the commune (17 ms at 119,000).
     return natural_sorted(
         row[0]
         for row in db.execute(
-            f"SELECT DISTINCT {VILLAGE_SQL} FROM households h WHERE h.round_id = ?"
-            " AND h.commune_code = ? ORDER BY 1",
+            "WITH RECURSIVE v(name) AS (SELECT min(village) FROM households"
+            " WHERE round_id = ?1 AND commune_code = ?2"
+            " UNION ALL SELECT (SELECT min(village) FROM households WHERE round_id = ?1"
+            " AND commune_code = ?2 AND village > v.name) FROM v WHERE v.name IS NOT NULL)"
+            " SELECT name FROM v WHERE name IS NOT NULL",
             [round_id, commune_code],
         )
-        if row[0] is not None
     )
 
 
