@@ -23,10 +23,24 @@ gettext = DOMAIN.gettext
 lazy_gettext = DOMAIN.lazy_gettext
 
 
+def _translations():
+    """The domain's catalog for this request's locale, looked up once per request: a queue
+    page says about a thousand strings, and flask-babel finds the locale and its catalog
+    again for each (≈ 15 ms a page; issue 16)."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return DOMAIN.get_translations()
+    found = g.get("_review_translations")
+    if found is None:
+        found = g._review_translations = DOMAIN.get_translations()
+    return found
+
+
 def template_gettext(string: str, **variables: Any) -> Markup:
     """Jinja's "newstyle" gettext over our domain: the translation is trusted markup, every
     variable is escaped, and `%%` stands for a percent sign (as in Jinja's own)."""
-    return Markup(DOMAIN.gettext(string)) % variables
+    return Markup(_translations().ugettext(string)) % variables
 
 
 def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
