@@ -22,10 +22,10 @@ goal, and the 1-minute load average when each case started; the machine may be s
 - `dashboard`: one review decision in the largest commune (`record_decision`), then
   `ensure_aggregates` (that commune recomputed), `GET /province/` and the map page (built anew
   for the new round state); repeated `--decisions` times. Goal < 2 s for the three together.
-- `rescore`: `povcensus rescore --standard vn-2027` as a subprocess, wall time (goal < 10 min);
+- `rescore`: `povcensus rescore --standard vn-2027` as a subprocess, wall time (goal < 10 min; skipped with `--resume-only`);
   then resumption with `--resume-standard` (another standard, so that nothing of it is stored
   yet): started, interrupted with SIGINT once ~30 % of the round is scored (progress read as
-  the growth of `max(rowid)` of `scores`, else after 30 % of the full run's time), and run
+  the growth of `max(rowid)` of `scores`, else after 2 minutes without a row), and run
   again; the second run's time and how much it wrote tell whether it resumed or started over.
 - `ingest` (only with `--ingest N`): `povcensus serve` on the database on a free loopback port;
   N new households of the largest commune per run through JSON batch sync and N/5 OpenRosa
@@ -441,9 +441,16 @@ def povcensus(bench: Bench, *arguments: str, pipe_stdout: bool = False) -> subpr
             stderr=err,
             env=bench.env(),
             cwd=bench.work,
+            # A benchmark started in the background (`… &` in a script) inherits SIGINT ignored,
+            # and so would every child: the resumption test could not interrupt the rescore.
+            preexec_fn=_default_sigint,
         )
     process.files = (bench.work / f"{name}.out", bench.work / f"{name}.err")
     return process
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str, float]:
@@ -634,9 +641,17 @@ def max_score_rowid(bench: Bench) -> int:
     return plain_sql(bench.database, "SELECT coalesce(max(rowid), 0) FROM scores")[0][0]
 
 
-def step_rescore(bench: Bench, results: Results, standard: str, resume_standard: str) -> None:
+def step_rescore(
+    bench: Bench, results: Results, standard: str, resume_standard: str, resume_only: bool
+) -> None:
     label = bench.round["label"]
     households = max(bench.households, 1)
+    if not resume_only:
+        whole_round(bench, results, label, households, standard)
+    resumption(bench, results, label, households, resume_standard)
+
+
+def whole_round(bench: Bench, results: Results, label: str, households: int, standard: str):
     before = score_rows(bench, standard)
     started_load = load()
     first = max_score_rowid(bench)
@@ -654,7 +669,9 @@ def step_rescore(bench: Bench, results: Results, standard: str, resume_standard:
         f" {households / seconds:,.0f} households/s; peak RSS {rss:,.0f} MB",
     )
 
-    # Resumption: another standard, interrupted at ~30 %, then run again.
+
+def resumption(bench: Bench, results: Results, label: str, households: int, resume_standard: str):
+    """Another standard, interrupted (SIGINT) at ~30 %, then run again."""
     if score_rows(bench, resume_standard):
         print(
             f"note: {resume_standard} rows exist already in this round (an earlier run?):"
@@ -679,8 +696,8 @@ def step_rescore(bench: Bench, results: Results, standard: str, resume_standard:
         elapsed = time.perf_counter() - started
         if progressed >= target:
             how = "at ~30 % of the rows"
-        elif progressed == first and elapsed >= 0.3 * seconds + 5:
-            how = "after 30 % of the full run's time (no score rows seen yet)"
+        elif progressed == first and elapsed >= 120:
+            how = "after 2 minutes without a score row written"
         else:
             continue
         process.send_signal(signal.SIGINT)
@@ -829,6 +846,11 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=3, help="dashboard runs (one each)")
     parser.add_argument("--standard", default="vn-2027", help="rescore standard")
     parser.add_argument("--resume-standard", default="vn-2016", help="for the resumption test")
+    parser.add_argument(
+        "--resume-only",
+        action="store_true",
+        help="rescore: only the interrupted run and its resumption",
+    )
     parser.add_argument("--ingest", type=int, default=0, help="households per batch-sync run")
     parser.add_argument("--openrosa", type=int, help="posts per OpenRosa run (default N/5)")
     parser.add_argument("--ingest-runs", type=int, default=3)
@@ -878,7 +900,7 @@ def main() -> None:
             elif step == "dashboard":
                 step_dashboard(bench, results, args.decisions)
             elif step == "rescore":
-                step_rescore(bench, results, args.standard, args.resume_standard)
+                step_rescore(bench, results, args.standard, args.resume_standard, args.resume_only)
             elif step == "ingest":
                 openrosa = args.openrosa or max(1, args.ingest // 5)
                 step_ingest(bench, results, args.ingest, openrosa, args.ingest_runs, args)
