@@ -151,7 +151,7 @@ def ingest_many(
     back to its savepoint alone and is answered after the commit, as `ingest` answers it.
     Nothing is answered `accepted` before the commit: a crash loses no acknowledged
     submission, and the sender's retry is answered `duplicate` for what was stored. One commit
-    per batch instead of per household is what lets a batch of 50 households share the pages
+    per batch instead of per household is what lets a batch's households share the pages
     they write (issue 16: ingest into a database of millions)."""
     outcomes: list[Outcome | None] = []
     ready: list[tuple[int, tuple]] = []
@@ -622,10 +622,6 @@ def insert_score(
         f" VALUES (?,?,?,?,?, {', '.join('?' * len(SCORE_COLUMNS))})",
         [round_id, household_id, version, int(official), utcnow(), *score_columns(score)],
     )
-
-
-def _bool(value) -> int | None:
-    return None if value is None else int(bool(value))
 
 
 def _conflict(db, sub: Submission, household_id, reason, current_id, commune, round_id) -> Outcome:
