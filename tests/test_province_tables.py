@@ -311,3 +311,29 @@ def test_each_household_versions_mpi_score_is_computed_once_and_kept(demo_db):
     again = province.compute_aggregates(db, review_round)
     pd.testing.assert_frame_equal(again, first)
     assert "mpi_M0" in first.columns and first["mpi_M0"].notna().all()
+
+
+def test_the_province_movement_is_the_commune_pages_movement(demo_db):
+    """Legal lists come from one rule: the province figures count the movement over distinct
+    situations (`movement_counts`, issue 16), the commune's pages over its households
+    (`categorise`); both give the same numbers and the same missing households."""
+    from server.queries.province import household_frame
+    from server.queries.review_movement import categorise, movement_counts
+    from server.queries.rounds import get_round
+
+    db = connect(demo_db)
+    review_round = get_round(db, "2026-annual")
+    frame = household_frame(db, review_round["id"])
+    compared = movements = 0
+    for code, rows in frame.groupby("commune_code"):
+        columns = (rows["household_id"], rows["status"], rows["classification"])
+        households = list(zip(*columns, strict=True))
+        counted = movement_counts(db, review_round, code, households)
+        listed = categorise(db, review_round, code)
+        assert counted["movement"] == listed["movement"], code
+        assert counted["missing"] == listed["missing"], code
+        compared += 1
+        moved = listed["movement"]["poor"]
+        movements += moved["start"] + moved["new"] + moved["exited"]
+    assert compared > 3
+    assert movements > 0  # real movements compared, not zeros against zeros

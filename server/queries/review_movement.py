@@ -166,18 +166,12 @@ def _ever(db, review_round: dict, household_ids: list[str]) -> dict[str, set[str
     return found
 
 
-def categorise(
-    db, review_round: dict[str, Any], commune_code: str, rows: list[dict] | None = None
-) -> dict[str, Any]:
-    """Households with their previous class and list categories, and the movement check.
-
-    `rows`: the commune's current households already read (each with at least household_id,
-    status and final_class, as `commune_households` gives them) — the province figures pass
-    the rows they read anyway instead of reading the commune twice."""
+def categorise(db, review_round: dict[str, Any], commune_code: str) -> dict[str, Any]:
+    """Households with their previous class and list categories, and the movement check
+    (the province figures count the same over distinct situations: `movement_counts`)."""
     previous = previous_round(db, review_round)
     start = _start_list(db, previous, commune_code)
-    if rows is None:
-        rows = commune_households(db, review_round["id"], commune_code)
+    rows = commune_households(db, review_round["id"], commune_code)
     ever = _ever(db, review_round, [r["household_id"] for r in rows])
     placed: dict[tuple, Placement] = {}  # few distinct inputs: each placed once
     never: frozenset[str] = frozenset()
