@@ -17,8 +17,8 @@ plain-JSON text of rows written before migration m063.
 
 Format 0 is a *summary*, what every score is stored as since issue 16's third step (official
 scores at ingest, simulations of `povcensus rescore`): only its rule and income per person
-beside the columns, as compact JSON after the byte 0 (≈ 80 B). The full result with its explanation is
-recomputed on demand from the household version's stored record under the same standard
+beside the columns, as compact JSON after the byte 0 (≈ 80 B). The full result with its
+explanation is recomputed on demand from the household version's stored record under the same standard
 (scoring is deterministic; tested): storing it cost ≈ 650 B per score and ≈ 0.4 ms of ingest
 per household (JSON and zlib) for text read one household at a time. Rows of format 1 (and
 plain JSON) written before stay readable as they are.

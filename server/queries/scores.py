@@ -114,7 +114,10 @@ def score_rows(standard: str, mode: str, page: list[tuple]) -> list[tuple]:
     try:
         scores = scoring_adapter.classify_many(records, standard, mode=mode)
     except scoring_adapter.Unscorable:
-        scores = [scoring_adapter.classify(record, standard, mode=mode) for record in records]
+        scores = [
+            scoring_adapter.classify(record, standard, mode=mode, explained=False)
+            for record in records
+        ]
     return [
         (household_id, version, *score_columns(score))
         for (household_id, version, _stored), score in zip(page, scores, strict=True)
